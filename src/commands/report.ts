@@ -1,0 +1,21 @@
+/** The CLI's only channel to the terminal: results to stdout, messages to stderr. */
+export interface Reporter {
+  out(text: string): void;
+  err(text: string): void;
+  setExit(code: number): void;
+  /** Exit immediately (a second Ctrl-C). */
+  abort(message: string): never;
+}
+
+export function consoleReporter(): Reporter {
+  const line = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+  return {
+    out: (t) => void process.stdout.write(line(t)),
+    err: (t) => void process.stderr.write(line(t)),
+    setExit: (code) => void (process.exitCode = code),
+    abort: (message) => {
+      process.stderr.write(line(message));
+      process.exit(130);
+    },
+  };
+}

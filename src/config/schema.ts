@@ -1,0 +1,171 @@
+/**
+ * The experiment config: a strict zod schema (unknown keys are errors) plus the
+ * cross-field rules, and `resolve`, which fills every default so that the written
+ * config.yaml says exactly what ran.
+ */
+import * as z from 'zod';
+import { DATASETS, DATASET_NAMES, type DatasetName } from '../data/catalog.js';
+
+export const ARCHS = ['preactresnet18'] as const;
+export const MIXUP_MODES = ['none', 'input', 'manifold'] as const;
+export const LOSSES = ['bce', 'ce'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** Stage boundaries where the hidden state may be mixed (SPEC §1): 0 = input … 3 = after stage 3. */
+export const MAX_LAYER = 3;
+/** SPEC §4: Input Mixup α = 1, Manifold Mixup α = 2 (CIFAR, SVHN). */
+export const DEFAULT_ALPHA = { input: 1.0, manifold: 2.0 } as const;
+export const DEFAULT_LAYERS = [0, 1, 2];
+
+const posInt = () => z.number().int().positive();
+
+const augmentSchema = z.strictObject({
+  crop_padding: z.number().int().min(0).max(16).optional(),
+  flip: z.boolean().optional(),
+});
+
+const datasetSchema = z.strictObject({
+  name: z.enum(DATASET_NAMES),
+  /** Folder holding the dataset files; null = the dataset's default location. */
+  dir: z.string().min(1).nullable().default(null),
+  /** Use only the first N training / test examples (after a seeded, class-balanced pick). */
+  train_limit: posInt().nullable().default(null),
+  test_limit: posInt().nullable().default(null),
+  augment: augmentSchema.prefault({}),
+  mean: z.array(z.number()).min(1).optional(),
+  std: z.array(z.number().positive()).min(1).optional(),
+}).superRefine((d, ctx) => {
+  const channels = DATASETS[d.name].shape[2];
+  for (const key of ['mean', 'std'] as const) {
+    const v = d[key];
+    if (v !== undefined && v.length !== channels) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `needs one value per channel: ${d.name} has ${channels}` });
+    }
+  }
+});
+
+const modelSchema = z.strictObject({
+  arch: z.enum(ARCHS).default('preactresnet18'),
+  /** Base channels of the first stage (64 in the paper); smaller for CPU runs. */
+  width: posInt().max(1024).default(64),
+  /** He et al.'s final BN-ReLU before pooling; the official code has none. */
+  final_bn: z.boolean().default(false),
+});
+
+const mixupSchema = z.strictObject({
+  mode: z.enum(MIXUP_MODES).default('none'),
+  alpha: z.number().optional(),
+  layers: z.array(z.number().int().min(0).max(MAX_LAYER)).optional(),
+}).superRefine(({ mode, alpha, layers }, ctx) => {
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
+  if (mode === 'none') {
+    if (alpha !== undefined) issue('alpha', "has no effect with mode 'none'; remove it or choose mode: input | manifold");
+    if (layers !== undefined) issue('layers', "has no effect with mode 'none'; remove it or set mode: manifold");
+    return;
+  }
+  if (alpha !== undefined && !(alpha > 0)) issue('alpha', `must be > 0 for mode '${mode}' (λ ~ Beta(α, α)), got ${alpha}`);
+  if (layers === undefined) return;
+  if (mode === 'input' && !(layers.length === 1 && layers[0] === 0)) {
+    issue('layers', 'input mixup mixes at layer 0 only; use mode: manifold to mix at other layers');
+  } else if (layers.length === 0) {
+    issue('layers', `must name at least one layer in 0..${MAX_LAYER}`);
+  } else if (new Set(layers).size !== layers.length) {
+    issue('layers', 'lists a layer twice');
+  }
+});
+
+const trainSchema = z.strictObject({
+  epochs: posInt(),
+  batch_size: posInt().default(100),
+  loss: z.enum(LOSSES).default('bce'),
+  lr: z.number().positive().default(0.1),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  nesterov: z.boolean().default(true),
+  weight_decay: z.number().min(0).default(1e-4),
+  /** Epochs (counted from 0) at whose start the learning rate is multiplied by gamma. */
+  milestones: z.array(z.number().int().min(0)).default([]),
+  gamma: z.number().positive().default(0.1),
+  /**
+   * Split each batch into micro-batches of at most this size, accumulating gradients
+   * (BatchNorm then normalizes each micro-batch on its own). 'auto' splits only when
+   * the batch would not fit the backend's memory.
+   */
+  micro_batch: z.union([posInt(), z.literal('auto')]).default('auto'),
+}).superRefine((t, ctx) => {
+  for (let i = 1; i < t.milestones.length; i++) {
+    if (t.milestones[i] <= t.milestones[i - 1]) {
+      ctx.addIssue({ code: 'custom', path: ['milestones', i], message: 'milestones must be strictly increasing' });
+    }
+  }
+  if (t.micro_batch !== 'auto' && t.micro_batch > t.batch_size) {
+    ctx.addIssue({ code: 'custom', path: ['micro_batch'], message: `must be ≤ batch_size (${t.batch_size}) or 'auto'` });
+  }
+});
+
+const evalSchema = z.strictObject({
+  batch_size: posInt().default(500),
+});
+
+export const configSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+  backend: z.enum(BACKENDS).default('auto'),
+  dataset: datasetSchema,
+  model: modelSchema.prefault({}),
+  mixup: mixupSchema.prefault({}),
+  train: trainSchema,
+  eval: evalSchema.prefault({}),
+});
+
+export type ParsedConfig = z.output<typeof configSchema>;
+
+/** A config with every default filled in: what config.yaml records. */
+export interface ExperimentConfig {
+  name: string;
+  seed: number;
+  backend: (typeof BACKENDS)[number];
+  dataset: {
+    name: DatasetName;
+    dir: string | null;
+    train_limit: number | null;
+    test_limit: number | null;
+    augment: { crop_padding: number; flip: boolean };
+    mean: number[];
+    std: number[];
+  };
+  model: { arch: (typeof ARCHS)[number]; width: number; final_bn: boolean };
+  mixup: { mode: (typeof MIXUP_MODES)[number]; alpha: number | null; layers: number[] };
+  train: ParsedConfig['train'];
+  eval: ParsedConfig['eval'];
+}
+
+/** Fills dataset- and mode-dependent defaults. */
+export function resolve(c: ParsedConfig, fallbackName: string): ExperimentConfig {
+  const info = DATASETS[c.dataset.name];
+  const { mode } = c.mixup;
+  return {
+    name: c.name ?? fallbackName,
+    seed: c.seed,
+    backend: c.backend,
+    dataset: {
+      name: c.dataset.name,
+      dir: c.dataset.dir,
+      train_limit: c.dataset.train_limit,
+      test_limit: c.dataset.test_limit,
+      augment: {
+        crop_padding: c.dataset.augment.crop_padding ?? info.augment.crop_padding,
+        flip: c.dataset.augment.flip ?? info.augment.flip,
+      },
+      mean: c.dataset.mean ?? [...info.mean],
+      std: c.dataset.std ?? [...info.std],
+    },
+    model: c.model,
+    mixup: {
+      mode,
+      alpha: mode === 'none' ? null : (c.mixup.alpha ?? DEFAULT_ALPHA[mode]),
+      layers: mode === 'none' ? [] : mode === 'input' ? [0] : [...(c.mixup.layers ?? DEFAULT_LAYERS)].sort((a, b) => a - b),
+    },
+    train: c.train,
+    eval: c.eval,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Pure forward functions over explicit parameters. BatchNorm follows PyTorch: eps 1e-5,
+ * batch statistics in training mode, running averages updated with momentum 0.1 using the
+ * unbiased batch variance, running statistics in eval mode.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BatchNormParams } from './params.js';
+
+export const BN_EPS = 1e-5;
+
+/** Whether BatchNorm uses batch statistics, and where those statistics are collected. */
+export interface ForwardContext {
+  training: boolean;
+  /**
+   * Training mode: batch mean and (biased) variance of every BatchNorm layer run, kept
+   * outside the step's tidy scope; the caller folds them into the running statistics
+   * (`updateRunningStats`) and disposes them.
+   */
+  stats?: BatchStats[];
+  /**
+   * Differentiate training-mode BatchNorm by autodiff through the moments instead of the
+   * closed form: a slower reference path for tests and debugging.
+   */
+  autodiffBatchNorm?: boolean;
+}
+
+export interface BatchStats {
+  bn: BatchNormParams;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Elements per channel that the statistics were computed over (N·H·W). */
+  count: number;
+  /** PyTorch's running-average factor for this layer (0.1 by default). */
+  momentum: number;
+}
+
+const REDUCE_AXES = [0, 1, 2];
+
+/**
+ * Training-mode BatchNorm with a closed-form backward pass:
+ *   dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * Autodiff through the moments would materialize full-size broadcasts (Tile) that cost
+ * time and memory on every backend.
+ */
+function batchNormTrain(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum: number): tf.Tensor4D {
+  const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const f = tf.customGrad((xIn, gamma, beta, save) => {
+    const xt = xIn as tf.Tensor4D;
+    const { mean, variance } = tf.moments(xt, REDUCE_AXES);
+    const invstd = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.mul(tf.sub(xt, mean), invstd);
+    const y = tf.add(tf.mul(xhat, gamma as tf.Tensor), beta as tf.Tensor);
+    (save as tf.GradSaveFunc)([xhat, invstd, gamma as tf.Tensor]);
+    ctx.stats?.push({ bn, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count, momentum });
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sxhat, sinvstd, sgamma] = saved;
+        const sumDy = tf.sum(dy, REDUCE_AXES);
+        const sumDyXhat = tf.sum(tf.mul(dy, sxhat), REDUCE_AXES);
+        const scale = tf.div(tf.mul(sgamma, sinvstd), count);
+        const dx = tf.mul(scale, tf.sub(tf.sub(tf.mul(dy, count), sumDy), tf.mul(sxhat, sumDyXhat)));
+        return [dx, sumDyXhat, sumDy];
+      },
+    };
+  });
+  return f(x, bn.gamma, bn.beta) as tf.Tensor4D;
+}
+
+export function batchNorm(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum = 0.1): tf.Tensor4D {
+  if (ctx.training && ctx.autodiffBatchNorm) {
+    const { mean, variance } = tf.moments(x, REDUCE_AXES);
+    ctx.stats?.push({ bn, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2], momentum });
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS))), bn.gamma), bn.beta);
+  }
+  if (ctx.training) return batchNormTrain(x, bn, ctx, momentum);
+  return tf.tidy(() => {
+    const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+    const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
+    return tf.add(tf.mul(x, scale), shift);
+  });
+}
+
+/**
+ * Folds collected batch statistics into the running averages, in the order the layers ran:
+ * running = (1 − m)·running + m·batch, with the unbiased variance (PyTorch).
+ */
+export function updateRunningStats(stats: BatchStats[]): void {
+  for (const s of stats) {
+    tf.tidy(() => {
+      const m = s.momentum;
+      const unbiased = s.count > 1 ? tf.mul(s.variance, s.count / (s.count - 1)) : s.variance;
+      s.bn.runningMean.assign(tf.add(tf.mul(s.bn.runningMean, 1 - m), tf.mul(s.mean, m)));
+      s.bn.runningVar.assign(tf.add(tf.mul(s.bn.runningVar, 1 - m), tf.mul(unbiased, m)));
+    });
+  }
+  disposeStats(stats);
+}
+
+export function disposeStats(stats: BatchStats[]): void {
+  for (const s of stats) {
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+  stats.length = 0;
+}
+
+/** 2-D convolution, NHWC, explicit symmetric zero padding as PyTorch's `padding=p`. */
+export function conv2d(x: tf.Tensor4D, w: tf.Variable, stride: number, pad: number, bias?: tf.Variable): tf.Tensor4D {
+  const y = tf.conv2d(x, w as tf.Tensor4D, stride, pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
+  return bias ? tf.add(y, bias) : y;
+}
+
+export const relu = (x: tf.Tensor4D): tf.Tensor4D => tf.relu(x);

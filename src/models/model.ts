@@ -1,0 +1,36 @@
+/** What the training loop needs from a network, whatever its architecture. */
+import type * as tf from '@tensorflow/tfjs';
+import type { ForwardContext } from './layers.js';
+import type { ParamStore } from './params.js';
+
+export interface ModelOptions {
+  /** H, W, C of the input. */
+  inputShape: [number, number, number];
+  classes: number;
+  /** Base channels of the first stage (64 in the paper). */
+  width: number;
+  /** Final BN-ReLU before pooling (He et al.); the official code has none. */
+  finalBn: boolean;
+}
+
+/** Mix the hidden state when the forward reaches boundary `layer` (0 = the input). */
+export interface MixPoint {
+  layer: number;
+  apply: (h: tf.Tensor4D) => tf.Tensor4D;
+}
+
+export interface Model {
+  arch: string;
+  params: ParamStore;
+  inputShape: [number, number, number];
+  classes: number;
+  /**
+   * Elements of the residual stream one example produces across all blocks: a size proxy
+   * for the activations a training step keeps, used to plan memory.
+   */
+  activationsPerExample: number;
+  /** Stage boundaries where the forward can stop and mix. */
+  mixLayers: number[];
+  /** Logits [N, classes]; mixes at `mix.layer` when given. */
+  forward(x: tf.Tensor4D, ctx: ForwardContext, mix?: MixPoint): tf.Tensor2D;
+}

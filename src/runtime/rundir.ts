@@ -1,0 +1,102 @@
+/**
+ * The run directory (DESIGN §3): config.yaml, run.json, metrics.jsonl, metrics.csv,
+ * checkpoint/, summary.json. Every file is written atomically; run.json says whether the
+ * run is running, done, failed or interrupted.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createObjectCsvStringifier } from 'csv-writer';
+import { configToYaml } from '../config/load.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import type { EpochRecord } from '../train/loop.js';
+import type { BackendInfo } from './backend.js';
+import { writeFileAtomic, writeJsonAtomic } from './files.js';
+import { packageRoot } from './paths.js';
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface RunManifest {
+  run_id: string;
+  config_hash: string;
+  config_file: string;
+  seed: number;
+  backend: BackendInfo;
+  package_version: string;
+  git_commit: string | null;
+  node_version: string;
+  argv: string[];
+  start_time: string;
+  end_time: string | null;
+  status: RunStatus;
+  /** Largest micro-batch a batch was split into (the batch size when not split). */
+  micro_batch: number;
+  data_source: string;
+  error?: string;
+}
+
+const METRIC_COLUMNS: (keyof EpochRecord)[] = [
+  'epoch', 'lr', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'test_err', 'seconds', 'images_per_s',
+];
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The commit of the installed code when it is a git checkout, else null. */
+export function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export class RunDir {
+  private constructor(readonly path: string, private manifest: RunManifest) {}
+
+  /** Creates `<out>/<name>-s<seed>-<UTC time>` (suffixed when taken) and writes config.yaml and run.json. */
+  static create(out: string, config: ExperimentConfig, manifest: Omit<RunManifest, 'run_id' | 'status' | 'end_time'>): RunDir {
+    const base = `${config.name}-s${config.seed}-${stamp(new Date(manifest.start_time))}`;
+    let id = base;
+    for (let i = 2; existsSync(join(out, id)); i++) id = `${base}-${i}`;
+    const path = join(out, id);
+    mkdirSync(path, { recursive: true });
+    const dir = new RunDir(path, { ...manifest, run_id: id, status: 'running', end_time: null });
+    writeFileAtomic(join(path, 'config.yaml'), configToYaml(config));
+    dir.writeManifest();
+    return dir;
+  }
+
+  get id(): string {
+    return this.manifest.run_id;
+  }
+
+  get checkpointDir(): string {
+    return join(this.path, 'checkpoint');
+  }
+
+  private writeManifest(): void {
+    writeJsonAtomic(join(this.path, 'run.json'), this.manifest);
+  }
+
+  finish(status: Exclude<RunStatus, 'running'>, error?: string): void {
+    this.manifest = { ...this.manifest, status, end_time: new Date().toISOString(), ...(error ? { error } : {}) };
+    this.writeManifest();
+  }
+
+  /** Rewrites metrics.jsonl and metrics.csv whole, so neither is ever half-written. */
+  writeMetrics(records: EpochRecord[]): void {
+    writeFileAtomic(join(this.path, 'metrics.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const csv = createObjectCsvStringifier({ header: METRIC_COLUMNS.map((c) => ({ id: c, title: c })) });
+    writeFileAtomic(join(this.path, 'metrics.csv'), csv.getHeaderString() + csv.stringifyRecords(records));
+  }
+
+  writeSummary(summary: unknown): void {
+    writeJsonAtomic(join(this.path, 'summary.json'), summary);
+  }
+}

@@ -1,0 +1,53 @@
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inversePermutation, mixedTargets, mixHidden, permuteRows, sampleMix } from '../../src/mixup/mix.js';
+import { Rng } from '../../src/runtime/rng.js';
+import { maxAbsDiff, tf, useBackend } from '../helpers/tf.js';
+
+before(() => useBackend('cpu'));
+
+test('mixed targets are λ·y + (1−λ)·y[π], by hand', () => {
+  const labels = Int32Array.from([0, 2, 1]);
+  const s = { layer: 0, lambda: 0.7, perm: Int32Array.from([2, 0, 1]) };
+  // row 0: 0.7·e0 + 0.3·e1; row 1: 0.7·e2 + 0.3·e0; row 2: 0.7·e1 + 0.3·e2
+  const want = [0.7, 0.3, 0, 0.3, 0, 0.7, 0, 0.7, 0.3];
+  assert.ok(maxAbsDiff(mixedTargets(labels, 3, s), want) < 1e-7);
+  // A self-pair keeps its one-hot target whole.
+  const self = mixedTargets(Int32Array.from([1]), 3, { layer: 0, lambda: 0.4, perm: Int32Array.from([0]) });
+  assert.ok(maxAbsDiff(self, [0, 1, 0]) < 1e-7);
+  assert.deepEqual([...mixedTargets(labels, 3, null)], [1, 0, 0, 0, 0, 1, 0, 1, 0]);
+});
+
+test('mixing hidden states is λ·h + (1−λ)·h[π], by hand', () => {
+  const h = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const out = mixHidden(h, { layer: 1, lambda: 0.25, perm: Int32Array.from([1, 2, 0]) });
+  // row i: 0.25·h[i] + 0.75·h[π(i)]
+  const want = [0.25 * 1 + 0.75 * 3, 0.25 * 2 + 0.75 * 4, 0.25 * 3 + 0.75 * 5, 0.25 * 4 + 0.75 * 6, 0.25 * 5 + 0.75 * 1, 0.25 * 6 + 0.75 * 2];
+  assert.ok(maxAbsDiff(out.dataSync(), want) < 1e-6);
+  tf.dispose([h, out]);
+});
+
+test('the gradient of a permutation is the inverse permutation, equal to gather\'s', () => {
+  const perm = Int32Array.from([3, 0, 2, 1]);
+  const x = tf.tensor2d([[1, -2], [0.5, 3], [4, 1], [-1, 2]]);
+  const w = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(permuteRows(v, perm), w)))(x);
+  const ref = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.gather(v, tf.tensor1d(perm, 'int32')), w)))(x);
+  assert.ok(maxAbsDiff(ours.dataSync(), ref.dataSync()) < 1e-7);
+  assert.deepEqual([...inversePermutation(perm)], [1, 3, 2, 0]);
+  tf.dispose([x, w, ours, ref]);
+});
+
+test('sampleMix draws k from the eligible set, λ in [0,1] and a permutation', () => {
+  const r = new Rng(0, 'mixup');
+  const seen = new Set<number>();
+  for (let i = 0; i < 200; i++) {
+    const s = sampleMix(r, { mode: 'manifold', alpha: 2, layers: [0, 2, 3] }, 6)!;
+    seen.add(s.layer);
+    assert.ok(s.lambda >= 0 && s.lambda <= 1);
+    assert.deepEqual([...s.perm].sort(), [0, 1, 2, 3, 4, 5]);
+  }
+  assert.deepEqual([...seen].sort(), [0, 2, 3]);
+  assert.equal(sampleMix(r, { mode: 'none', alpha: null, layers: [] }, 6), null);
+  assert.equal(sampleMix(r, { mode: 'input', alpha: 1, layers: [0] }, 4)!.layer, 0);
+});
