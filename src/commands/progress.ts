@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { EpochRecord, StepProgress, TrainEvents } from '../train/loop.js';
+import type { Reporter } from './report.js';
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
@@ -15,15 +16,15 @@ export function epochLine(r: EpochRecord, epochs: number): string {
   );
 }
 
-export function progressEvents(epochs: number, stream: NodeJS.WriteStream = process.stderr): TrainEvents & { stop(): void } {
-  const tty = stream.isTTY === true;
+export function progressEvents(epochs: number, report: Reporter): TrainEvents & { stop(): void } {
+  const stream = report.progressStream;
   let bar: cliProgress.SingleBar | null = null;
   let nextPlain = 0;
   const payload = (p: StepProgress) => ({ loss: p.loss.toFixed(4), acc: pct(p.acc), lr: p.lr.toPrecision(3), ep: `${p.epoch}/${epochs}` });
   return {
     onEpochStart(epoch, steps, lr) {
       nextPlain = Math.max(1, Math.floor(steps / 10));
-      if (!tty) return;
+      if (!stream) return;
       bar = new cliProgress.SingleBar(
         {
           stream,
@@ -39,13 +40,13 @@ export function progressEvents(epochs: number, stream: NodeJS.WriteStream = proc
     onStep(p) {
       if (bar) bar.update(p.step, payload(p));
       else if (p.step % nextPlain === 0 || p.step === p.steps) {
-        stream.write(`epoch ${p.epoch}/${epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} acc ${pct(p.acc)} lr ${p.lr.toPrecision(3)}\n`);
+        report.err(`epoch ${p.epoch}/${epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} acc ${pct(p.acc)} lr ${p.lr.toPrecision(3)}`);
       }
     },
     async onEpochEnd(record) {
       bar?.stop();
       bar = null;
-      stream.write(`${epochLine(record, epochs)}\n`);
+      report.err(epochLine(record, epochs));
     },
     stop() {
       bar?.stop();

@@ -5,6 +5,8 @@ export interface Reporter {
   setExit(code: number): void;
   /** Exit immediately (a second Ctrl-C). */
   abort(message: string): never;
+  /** Where progress bars may draw: a TTY stream, or null for plain lines through err(). */
+  progressStream: NodeJS.WriteStream | null;
 }
 
 export function consoleReporter(): Reporter {
@@ -17,5 +19,6 @@ export function consoleReporter(): Reporter {
       process.stderr.write(line(message));
       process.exit(130);
     },
+    progressStream: process.stderr.isTTY ? process.stderr : null,
   };
 }

@@ -5,12 +5,17 @@ import { configToYaml, loadConfig, parseOverride, type Override } from '../confi
 import { BACKENDS } from '../config/schema.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { UsageError } from '../runtime/errors.js';
-import { buildModel, planExperiment, runExperiment } from '../train/experiment.js';
+import { buildModel, planExperiment, resumeExperiment, runExperiment, type Plan } from '../train/experiment.js';
+import type { EpochRecord, LoopState, StepProgress } from '../train/loop.js';
+import { EXIT } from '../runtime/errors.js';
+import type { RunDir } from '../runtime/rundir.js';
 import { progressEvents } from './progress.js';
 import type { Reporter } from './report.js';
 
 interface TrainFlags {
-  config: string;
+  config?: string;
+  resume?: string;
+  force?: boolean;
   set: string[];
   seed?: string;
   out: string;
@@ -34,14 +39,16 @@ function overridesFrom(flags: TrainFlags): Override[] {
 
 export function trainCommand(report: Reporter): Command {
   return new Command('train')
-    .description('train one experiment from a YAML config and write a run directory')
-    .requiredOption('-c, --config <file>', 'experiment config (YAML); see configs/')
+    .description('train one experiment from a YAML config (or resume one) and write a run directory')
+    .option('-c, --config <file>', 'experiment config (YAML); see configs/')
     .option('--set <key.path=value>', 'override a config value, parsed as YAML (repeatable), e.g. --set train.epochs=3', collect, [])
-    .option('--seed <n>', 'random seed (overrides the config\'s seed)')
+    .option('--seed <n>', "random seed (overrides the config's seed)")
     .option('-o, --out <dir>', 'folder that receives the run directory', 'results/runs')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (overrides the config)').choices([...BACKENDS]))
     .option('--data-dir <dir>', 'folder holding the dataset files (overrides dataset.dir)')
     .option('--dry-run', 'print the resolved config and the planned run, then exit without training')
+    .option('--resume <run_dir>', "continue a run from its last checkpoint (its own config.yaml; weights, optimizer, schedule and RNG streams restored)")
+    .option('--force', 'with --resume: continue even though config.yaml changed since the run started')
     .addHelpText(
       'after',
       `
@@ -49,57 +56,84 @@ Examples:
   mixup-run train --config configs/quickstart.yaml
   mixup-run train --config configs/fashion-mnist/manifold.yaml --seed 3 --set train.epochs=5
   mixup-run train --config configs/quickstart.yaml --set mixup.layers=[1,2] --dry-run
+  mixup-run train --resume results/runs/quickstart-s0-20260101-120000
 
 The run directory <out>/<name>-s<seed>-<time>/ holds config.yaml (resolved), run.json
 (manifest: backend, versions, status), metrics.jsonl + metrics.csv (one row per epoch),
-checkpoint/ (weights, optimizer and RNG state) and summary.json (final and best figures).`,
+checkpoint/ (last: weights, optimizer and RNG state), checkpoint-best/ (weights of the best
+epoch) and summary.json (final and best figures).
+Ctrl-C (or SIGTERM) stops after the current step, writes a checkpoint and exits with 130;
+a second Ctrl-C exits at once. Resume with --resume.`,
     )
     .action(async (flags: TrainFlags) => {
-      const loaded = loadConfig(flags.config, overridesFrom(flags));
-      const { config } = loaded;
-      if (flags.dryRun) {
+      if (flags.resume !== undefined) {
+        if (flags.config !== undefined || flags.set.length > 0 || flags.seed !== undefined || flags.dryRun) {
+          throw new UsageError('--resume continues a run with its own config.yaml: drop --config, --set, --seed and --dry-run');
+        }
+      } else if (flags.config === undefined) {
+        throw new UsageError("train needs --config FILE (or --resume RUN_DIR); e.g. mixup-run train --config configs/quickstart.yaml");
+      } else if (flags.force) {
+        throw new UsageError('--force only applies to --resume');
+      }
+      const loaded = flags.config !== undefined ? loadConfig(flags.config, overridesFrom(flags)) : null;
+      if (loaded && flags.dryRun) {
         // Planning builds the model to count its parameters; the cpu backend suffices.
         await selectBackend('cpu');
-        const model = buildModel(config);
+        const model = buildModel(loaded.config);
         try {
-          report.out(`# resolved config (${flags.config})\n${configToYaml(config)}`);
-          report.out(`# plan\n${YAML.stringify(planExperiment(config, model, config.backend === 'auto' ? 'wasm' : config.backend))}`);
+          report.out(`# resolved config (${flags.config})\n${configToYaml(loaded.config)}`);
+          const backend = loaded.config.backend === 'auto' ? 'wasm' : loaded.config.backend;
+          report.out(`# plan\n${YAML.stringify(planExperiment(loaded.config, model, backend))}`);
         } finally {
           model.params.dispose();
         }
         return;
       }
-      const backend = await selectBackend(config.backend);
-      const progress = progressEvents(config.train.epochs);
+      const backendChoice = flags.backend ?? (loaded ? loaded.config.backend : 'auto');
+      const backend = await selectBackend(backendChoice);
+      // Created once the run is known (its epoch count); a holder, since closures assign it.
+      const ui: { progress: ReturnType<typeof progressEvents> | null } = { progress: null };
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals) => {
         if (stopping) report.abort(`${sig} again: exiting now`);
         stopping = true;
-        progress.stop();
-        report.err(`${sig}: stopping after the current step (press Ctrl-C again to exit at once)`);
+        ui.progress?.stop();
+        report.err(`${sig}: stopping after the current step and saving a checkpoint (press Ctrl-C again to exit at once)`);
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const { dir, result, summary } = await runExperiment(loaded, {
-          out: flags.out,
+        const opts = {
           argv: process.argv.slice(2),
-          events: progress,
           shouldStop: () => stopping,
-          onStart: (d, plan) => {
-            report.err(`run ${d.path}`);
+          onStart: (d: RunDir, plan: Plan, from: LoopState | null) => {
+            ui.progress = progressEvents(plan.epochs, report);
+            report.err(`${from ? 'resuming' : 'run'} ${d.path}${from ? ` at epoch ${from.epoch + 1}, step ${from.step}` : ''}`);
             report.err(
               `backend ${backend.name} (${backend.package} ${backend.version}); ${plan.params.toLocaleString('en-US')} parameters; ` +
                 `${plan.train_examples} train / ${plan.test_examples} test; ${plan.steps_per_epoch} steps/epoch; mixup ${plan.mixup}` +
                 (plan.eligible_layers.length ? ` at layers {${plan.eligible_layers.join(',')}}` : '') +
-                (plan.micro_batch < config.train.batch_size ? `; micro-batches of ${plan.micro_batch}` : ''),
+                (plan.micro_batch < plan.batch_size ? `; micro-batches of ${plan.micro_batch}` : ''),
             );
           },
-        });
-        progress.stop();
+          events: {
+            onEpochStart: (e: number, steps: number, lr: number) => ui.progress?.onEpochStart?.(e, steps, lr),
+            onStep: (p: StepProgress) => ui.progress?.onStep?.(p),
+            onEpochEnd: (r: EpochRecord) => ui.progress?.onEpochEnd?.(r),
+          },
+        };
+        const outcome = flags.resume !== undefined
+          ? await resumeExperiment(flags.resume, { ...opts, force: flags.force })
+          : await runExperiment(loaded!, flags.out, opts);
+        ui.progress?.stop();
+        if (outcome === 'already-done') {
+          report.out(`${flags.resume}: already complete (run.json status done); nothing to do`);
+          return;
+        }
+        const { dir, result, summary } = outcome;
         if (result.status === 'interrupted') {
-          report.err(`interrupted; ${dir.path} keeps the checkpoint of the last completed epoch (run.json: interrupted)`);
-          report.setExit(130);
+          report.err(`interrupted; checkpoint saved in ${dir.checkpointDir} (run.json: interrupted). Continue with: mixup-run train --resume ${dir.path}`);
+          report.setExit(EXIT.interrupted);
           return;
         }
         const f = summary.final;
@@ -111,6 +145,7 @@ checkpoint/ (weights, optimizer and RNG state) and summary.json (final and best 
             `${summary.train_seconds.toFixed(1)} s training, ${summary.images_per_s.toFixed(1)} img/s on ${summary.backend}`,
         );
       } finally {
+        ui.progress?.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

@@ -178,7 +178,13 @@ export function parseConfig(text: string, file: string, overrides: Override[] = 
       }),
     );
   }
-  let raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Unresolved or runaway aliases surface only when the document is converted.
+    throw new ConfigError(file, [{ path: '', message: `YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', line: 1, col: 1, message: 'the config must be a mapping of keys (dataset:, model:, mixup:, train:, …)' }]);

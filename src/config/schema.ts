@@ -54,16 +54,18 @@ const modelSchema = z.strictObject({
 
 const mixupSchema = z.strictObject({
   mode: z.enum(MIXUP_MODES).default('none'),
-  alpha: z.number().optional(),
+  // null / [] are what a resolved config says for mode none, so config.yaml loads again.
+  alpha: z.number().nullable().optional(),
   layers: z.array(z.number().int().min(0).max(MAX_LAYER)).optional(),
 }).superRefine(({ mode, alpha, layers }, ctx) => {
   const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
   if (mode === 'none') {
-    if (alpha !== undefined) issue('alpha', "has no effect with mode 'none'; remove it or choose mode: input | manifold");
-    if (layers !== undefined) issue('layers', "has no effect with mode 'none'; remove it or set mode: manifold");
+    if (alpha != null) issue('alpha', "has no effect with mode 'none'; remove it or choose mode: input | manifold");
+    if (layers !== undefined && layers.length > 0) issue('layers', "has no effect with mode 'none'; remove it or set mode: manifold");
     return;
   }
-  if (alpha !== undefined && !(alpha > 0)) issue('alpha', `must be > 0 for mode '${mode}' (λ ~ Beta(α, α)), got ${alpha}`);
+  if (alpha === null) issue('alpha', `must be a number > 0 for mode '${mode}'`);
+  else if (alpha !== undefined && !(alpha > 0)) issue('alpha', `must be > 0 for mode '${mode}' (λ ~ Beta(α, α)), got ${alpha}`);
   if (layers === undefined) return;
   if (mode === 'input' && !(layers.length === 1 && layers[0] === 0)) {
     issue('layers', 'input mixup mixes at layer 0 only; use mode: manifold to mix at other layers');
@@ -91,6 +93,8 @@ const trainSchema = z.strictObject({
    * the batch would not fit the backend's memory.
    */
   micro_batch: z.union([posInt(), z.literal('auto')]).default('auto'),
+  /** Also checkpoint every N optimizer steps (besides every epoch); null = epochs only. */
+  checkpoint_every: posInt().nullable().default(null),
 }).superRefine((t, ctx) => {
   for (let i = 1; i < t.milestones.length; i++) {
     if (t.milestones[i] <= t.milestones[i - 1]) {

@@ -11,6 +11,7 @@ import { configToYaml } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { EpochRecord } from '../train/loop.js';
 import type { BackendInfo } from './backend.js';
+import { UsageError } from './errors.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { packageRoot } from './paths.js';
 
@@ -33,6 +34,8 @@ export interface RunManifest {
   micro_batch: number;
   data_source: string;
   error?: string;
+  /** Times at which the run was resumed. */
+  resumed?: string[];
 }
 
 const METRIC_COLUMNS: (keyof EpochRecord)[] = [
@@ -72,12 +75,48 @@ export class RunDir {
     return dir;
   }
 
+  /** Opens an existing run directory; a UsageError names what is missing when it is not one. */
+  static open(path: string): RunDir {
+    const manifestPath = join(path, 'run.json');
+    if (!existsSync(path)) throw new UsageError(`${path}: no such run directory`);
+    if (!existsSync(manifestPath) || !existsSync(join(path, 'config.yaml'))) {
+      throw new UsageError(`${path}: not a run directory (a run directory has run.json and config.yaml, written by mixup-run train)`);
+    }
+    let manifest: RunManifest;
+    try {
+      manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RunManifest;
+    } catch (e) {
+      throw new UsageError(`${manifestPath}: unreadable run manifest (${(e as Error).message})`);
+    }
+    if (typeof manifest.run_id !== 'string' || typeof manifest.config_hash !== 'string') {
+      throw new UsageError(`${manifestPath}: not a mixup-run manifest (no run_id / config_hash)`);
+    }
+    return new RunDir(path, manifest);
+  }
+
+  get info(): Readonly<RunManifest> {
+    return this.manifest;
+  }
+
+  /** Marks a resumed run as running again, recording the time and the backend now in use. */
+  reopen(backend: BackendInfo, microBatch: number): void {
+    const { error: _dropped, ...rest } = this.manifest;
+    this.manifest = { ...rest, status: 'running', end_time: null, backend, micro_batch: microBatch, resumed: [...(rest.resumed ?? []), new Date().toISOString()] };
+    this.writeManifest();
+  }
+
   get id(): string {
     return this.manifest.run_id;
   }
 
+  /** The last checkpoint: weights, optimizer and loop state. */
   get checkpointDir(): string {
     return join(this.path, 'checkpoint');
+  }
+
+  /** Weights of the epoch with the best test accuracy so far. */
+  get bestCheckpointDir(): string {
+    return join(this.path, 'checkpoint-best');
   }
 
   private writeManifest(): void {

@@ -7,7 +7,7 @@
  * the previous checkpoint intact.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from '../runtime/errors.js';
 import { fsyncDir, writeFileAtomic, writeJsonAtomic } from '../runtime/files.js';
@@ -59,19 +59,70 @@ export interface CheckpointContent {
   meta: Record<string, unknown>;
 }
 
-/** Writes a complete checkpoint folder at `dir`, replacing any previous one only once it is whole. */
-export async function saveCheckpoint(dir: string, c: CheckpointContent): Promise<void> {
+/**
+ * Fault injection for the crash-safety tests: MIXUP_RUN_FAULT=<point>:<n> kills the process
+ * (SIGKILL, as a power cut would) the n-th time it reaches <point>.
+ */
+const faultCounts = new Map<string, number>();
+function faultPoint(point: string): void {
+  const spec = process.env.MIXUP_RUN_FAULT;
+  if (!spec) return;
+  const [want, nth] = spec.split(':');
+  if (want !== point) return;
+  const seen = (faultCounts.get(point) ?? 0) + 1;
+  faultCounts.set(point, seen);
+  if (seen === Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Writes a complete checkpoint folder at `dir`, replacing any previous one only once it is
+ * whole. `state.json` is written last, so a folder with it is complete. `optimizer` and
+ * `state` may be omitted for a weights-only copy (the best checkpoint).
+ */
+export async function saveCheckpoint(dir: string, c: Pick<CheckpointContent, 'weights' | 'meta'> & Partial<CheckpointContent>): Promise<void> {
   const parent = dirname(dir);
   const tmp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
   const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   await writeTensors(tmp, 'weights', c.weights, c.meta);
-  await writeTensors(tmp, 'optimizer', c.optimizer, {});
-  writeJsonAtomic(join(tmp, 'state.json'), c.state);
+  faultPoint('checkpoint-weights');
+  if (c.optimizer) await writeTensors(tmp, 'optimizer', c.optimizer, {});
+  writeJsonAtomic(join(tmp, 'state.json'), c.state ?? {});
+  faultPoint('checkpoint-written');
   // Swap: the old checkpoint stays until the new one is in place.
   if (existsSync(dir)) renameSync(dir, old);
+  faultPoint('checkpoint-swap');
   renameSync(tmp, dir);
   fsyncDir(parent);
   rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * The checkpoint folder to resume from: `dir` itself, or, after a crash in the middle of a
+ * swap, the newest complete temporary or previous copy beside it; null when there is none.
+ */
+export function findCheckpoint(dir: string): string | null {
+  const complete = (d: string) => existsSync(join(d, 'state.json')) && existsSync(join(d, 'model.json'));
+  if (complete(dir)) return dir;
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return null;
+  const prefix = `.${basename(dir)}.`;
+  // A complete .tmp is newer than any .old (it was written after the swap began).
+  const leftovers = readdirSync(parent)
+    .filter((f) => f.startsWith(prefix) && (f.endsWith('.tmp') || f.endsWith('.old')))
+    .map((f) => join(parent, f))
+    .filter(complete)
+    .sort((a, b) => Number(b.endsWith('.tmp')) - Number(a.endsWith('.tmp')));
+  return leftovers[0] ?? null;
+}
+
+/** Removes leftovers of interrupted swaps once `dir` is whole again. */
+export function cleanCheckpointLeftovers(dir: string): void {
+  const parent = dirname(dir);
+  const prefix = `.${basename(dir)}.`;
+  if (!existsSync(parent)) return;
+  for (const f of readdirSync(parent)) {
+    if (f.startsWith(prefix) && (f.endsWith('.tmp') || f.endsWith('.old'))) rmSync(join(parent, f), { recursive: true, force: true });
+  }
 }

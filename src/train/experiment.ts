@@ -1,8 +1,11 @@
 /**
- * One experiment end to end: data, model, memory plan, training, and the run directory.
- * The CLI's `train` command is a thin wrapper around `runExperiment`.
+ * One experiment end to end: data, model, memory plan, training, and the run directory —
+ * started fresh from a config, or resumed from a run directory's last checkpoint.
  */
-import type { LoadedConfig } from '../config/load.js';
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { DATASETS } from '../data/catalog.js';
 import { stepsPerEpoch } from '../data/batches.js';
@@ -10,16 +13,18 @@ import { loadDataset } from '../data/load.js';
 import { createModel } from '../models/registry.js';
 import type { Model } from '../models/model.js';
 import { activeBackend, type BackendInfo } from '../runtime/backend.js';
-import { MixupRunError, RunFailure } from '../runtime/errors.js';
+import { DataError, MixupRunError, RunFailure, UsageError } from '../runtime/errors.js';
 import { gitCommit, packageVersion, RunDir } from '../runtime/rundir.js';
-import { saveCheckpoint } from './checkpoint.js';
-import { train, type TrainEvents, type TrainResult } from './loop.js';
+import { cleanCheckpointLeftovers, findCheckpoint, readTensors, saveCheckpoint } from './checkpoint.js';
+import { train, type LoopState, type Snapshot, type TrainEvents, type TrainResult } from './loop.js';
 import { planMicroBatch } from './memory.js';
 
 export interface Plan {
   dataset: string;
   train_examples: number;
   test_examples: number;
+  epochs: number;
+  batch_size: number;
   steps_per_epoch: number;
   total_steps: number;
   mixup: string;
@@ -46,6 +51,8 @@ export function planExperiment(config: ExperimentConfig, model: Model, backend: 
     dataset: config.dataset.name,
     train_examples: trainN,
     test_examples: Math.min(config.dataset.test_limit ?? Infinity, info.sizes.test),
+    epochs: t.epochs,
+    batch_size: t.batch_size,
     steps_per_epoch: steps,
     total_steps: steps * t.epochs,
     mixup: config.mixup.mode === 'none' ? 'none' : `${config.mixup.mode}, α = ${config.mixup.alpha}`,
@@ -74,23 +81,97 @@ export interface Summary {
 }
 
 export interface ExperimentOptions {
-  out: string;
   argv: string[];
   events?: TrainEvents;
   shouldStop?: () => boolean;
-  /** Called once the run directory exists, before training starts. */
-  onStart?: (dir: RunDir, plan: Plan) => void;
+  /** Called once the run directory is ready, before training starts. */
+  onStart?: (dir: RunDir, plan: Plan, resumedFrom: LoopState | null) => void;
 }
 
-export async function runExperiment(loaded: LoadedConfig, opts: ExperimentOptions): Promise<{ dir: RunDir; result: TrainResult; summary: Summary }> {
+export interface ExperimentResult {
+  dir: RunDir;
+  result: TrainResult;
+  summary: Summary;
+}
+
+/** Copies checkpoint tensors into the model's variables, refusing any mismatch by name or shape. */
+export function loadWeights(model: Model, weights: Map<string, tf.Tensor>, source: string): void {
+  const vars = new Map([...model.params.trainable, ...model.params.buffers]);
+  const missing = [...vars.keys()].filter((k) => !weights.has(k));
+  const extra = [...weights.keys()].filter((k) => !vars.has(k));
+  const badShape = [...vars].filter(([k, v]) => weights.has(k) && weights.get(k)!.shape.join() !== v.shape.join()).map(([k]) => k);
+  if (missing.length || extra.length || badShape.length) {
+    const sample = (xs: string[]) => xs.slice(0, 3).join(', ') + (xs.length > 3 ? ', …' : '');
+    throw new DataError(
+      `${source}: checkpoint does not fit ${model.arch} as configured` +
+        (missing.length ? `; missing ${missing.length} tensors (${sample(missing)})` : '') +
+        (extra.length ? `; ${extra.length} unexpected (${sample(extra)})` : '') +
+        (badShape.length ? `; wrong shape for ${sample(badShape)}` : '') +
+        '. Was it written by another architecture, width or dataset?',
+    );
+  }
+  for (const [k, v] of vars) v.assign(weights.get(k)!);
+}
+
+function checkpointMeta(loaded: LoadedConfig, model: Model): Record<string, unknown> {
+  const { config } = loaded;
+  return { arch: config.model.arch, width: config.model.width, classes: model.classes, input_shape: model.inputShape, config_hash: loaded.hash };
+}
+
+async function trainInto(dir: RunDir, loaded: LoadedConfig, model: Model, opts: ExperimentOptions, resume: { state: LoopState; optimizer: Map<string, tf.Tensor> } | undefined): Promise<ExperimentResult> {
   const { config } = loaded;
   const backend = activeBackend() as BackendInfo;
-  // Everything that can fail on bad input happens before the run directory is created.
   const data = loadDataset(config.dataset, config.seed);
+  const plan = planExperiment(config, model, backend.name);
+  if (resume) dir.reopen(backend, plan.micro_batch);
+  opts.onStart?.(dir, plan, resume?.state ?? null);
+  const meta = checkpointMeta(loaded, model);
+  const checkpoint = async (s: Snapshot) => {
+    for (const v of s.weights.values()) {
+      if (!tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0])) {
+        throw new RunFailure(`weights became non-finite at epoch ${s.state.epoch + (s.state.step ? 1 : 0)}, step ${s.state.step}; the last good checkpoint is kept. Lower train.lr`);
+      }
+    }
+    if (s.reason === 'epoch') dir.writeMetrics(s.state.records);
+    await saveCheckpoint(dir.checkpointDir, { weights: s.weights, optimizer: s.optimizer, state: s.state, meta });
+    if (s.best) await saveCheckpoint(dir.bestCheckpointDir, { weights: s.weights, meta: { ...meta, epoch: s.state.epoch } });
+  };
+  let result: TrainResult;
+  try {
+    result = await train({ config, model, data, microBatch: plan.micro_batch, events: opts.events, checkpoint, shouldStop: opts.shouldStop, resume });
+  } catch (e) {
+    dir.finish('failed', e instanceof Error ? e.message : String(e));
+    throw e instanceof MixupRunError ? e : new RunFailure(`training failed: ${(e as Error).message}`, { cause: e });
+  }
+  const summary: Summary = {
+    run_id: dir.id,
+    dataset: config.dataset.name,
+    arch: config.model.arch,
+    width: config.model.width,
+    mixup: config.mixup,
+    loss: config.train.loss,
+    seed: config.seed,
+    epochs: result.records.length,
+    final: result.final && { test_acc: result.final.acc, test_err: result.final.err, test_nll: result.final.nll },
+    best: result.best && { test_acc: result.best.acc, test_err: result.best.err, test_nll: result.best.nll, epoch: result.best.epoch },
+    params: plan.params,
+    train_seconds: result.trainSeconds,
+    images_per_s: result.imagesPerS,
+    backend: backend.name,
+  };
+  if (result.status === 'done') dir.writeSummary(summary);
+  dir.finish(result.status);
+  return { dir, result, summary };
+}
+
+/** Starts a new run under `out`. Bad input fails before the run directory exists. */
+export async function runExperiment(loaded: LoadedConfig, out: string, opts: ExperimentOptions): Promise<ExperimentResult> {
+  const { config } = loaded;
+  const backend = activeBackend() as BackendInfo;
+  loadDataset(config.dataset, config.seed); // fail on missing data before creating anything
   const model = buildModel(config);
   try {
-    const plan = planExperiment(config, model, backend.name);
-    const dir = RunDir.create(opts.out, config, {
+    const dir = RunDir.create(out, config, {
       config_hash: loaded.hash,
       config_file: loaded.file,
       seed: config.seed,
@@ -100,50 +181,53 @@ export async function runExperiment(loaded: LoadedConfig, opts: ExperimentOption
       node_version: process.version,
       argv: opts.argv,
       start_time: new Date().toISOString(),
-      micro_batch: plan.micro_batch,
-      data_source: data.source,
+      micro_batch: planMicroBatch(model, config.train.batch_size, config.train.micro_batch, backend.name),
+      data_source: config.dataset.dir ?? config.dataset.name,
     });
-    opts.onStart?.(dir, plan);
-    const events: TrainEvents = {
-      ...opts.events,
-      onEpochEnd: async (record, snapshot) => {
-        const s = snapshot();
-        dir.writeMetrics(s.state.records);
-        await saveCheckpoint(dir.checkpointDir, {
-          weights: s.weights,
-          optimizer: s.optimizer,
-          state: s.state,
-          meta: { arch: config.model.arch, width: config.model.width, classes: model.classes, input_shape: model.inputShape, config_hash: loaded.hash },
-        });
-        await opts.events?.onEpochEnd?.(record, snapshot);
-      },
-    };
-    let result: TrainResult;
-    try {
-      result = await train({ config, model, data, microBatch: plan.micro_batch, events, shouldStop: opts.shouldStop });
-    } catch (e) {
-      dir.finish('failed', e instanceof Error ? e.message : String(e));
-      throw e instanceof MixupRunError ? e : new RunFailure(`training failed: ${(e as Error).message}`, { cause: e });
+    return await trainInto(dir, loaded, model, opts, undefined);
+  } finally {
+    model.params.dispose();
+  }
+}
+
+/**
+ * Continues a run from its last checkpoint, with every RNG stream, the optimizer and the
+ * schedule where they stopped. Refuses when the run's config.yaml no longer matches the
+ * hash it started with, unless `force`.
+ */
+export async function resumeExperiment(path: string, opts: ExperimentOptions & { force?: boolean }): Promise<ExperimentResult | 'already-done'> {
+  const dir = RunDir.open(path);
+  const loaded = loadConfig(join(path, 'config.yaml'));
+  if (loaded.hash !== dir.info.config_hash && !opts.force) {
+    throw new UsageError(`${path}: config.yaml differs from the one the run started with (config hash changed); resuming would mix two experiments. Restore it, or pass --force to continue anyway`);
+  }
+  if (dir.info.status === 'done') return 'already-done';
+  const model = buildModel(loaded.config);
+  try {
+    const ckpt = findCheckpoint(dir.checkpointDir);
+    let resume: { state: LoopState; optimizer: Map<string, tf.Tensor> } | undefined;
+    if (ckpt) {
+      const { tensors } = readTensors(ckpt, 'model.json');
+      const optimizer = readTensors(ckpt, 'optimizer.json').tensors;
+      try {
+        loadWeights(model, tensors, ckpt);
+      } finally {
+        tf.dispose([...tensors.values()]);
+      }
+      resume = { state: JSON.parse(readFileSync(join(ckpt, 'state.json'), 'utf8')) as LoopState, optimizer };
+      if (ckpt !== dir.checkpointDir) {
+        // Finish the interrupted swap so the run directory is whole again.
+        const weights = new Map([...model.params.trainable, ...model.params.buffers]);
+        await saveCheckpoint(dir.checkpointDir, { weights, optimizer, state: resume.state, meta: checkpointMeta(loaded, model) });
+      }
     }
-    const summary: Summary = {
-      run_id: dir.id,
-      dataset: config.dataset.name,
-      arch: config.model.arch,
-      width: config.model.width,
-      mixup: config.mixup,
-      loss: config.train.loss,
-      seed: config.seed,
-      epochs: result.records.length,
-      final: result.final && { test_acc: result.final.acc, test_err: result.final.err, test_nll: result.final.nll },
-      best: result.best && { test_acc: result.best.acc, test_err: result.best.err, test_nll: result.best.nll, epoch: result.best.epoch },
-      params: plan.params,
-      train_seconds: result.trainSeconds,
-      images_per_s: result.imagesPerS,
-      backend: backend.name,
-    };
-    if (result.status === 'done') dir.writeSummary(summary);
-    dir.finish(result.status);
-    return { dir, result, summary };
+    cleanCheckpointLeftovers(dir.checkpointDir);
+    // No checkpoint yet: the run restarts from its beginning, which the seed makes identical.
+    try {
+      return await trainInto(dir, loaded, model, opts, resume);
+    } finally {
+      if (resume) tf.dispose([...resume.optimizer.values()]);
+    }
   } finally {
     model.params.dispose();
   }

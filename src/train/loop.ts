@@ -1,7 +1,8 @@
 /**
  * The training loop: epochs of seeded, augmented batches; per step one mixup draw, one SGD
- * update; per epoch a clean evaluation in eval mode. It reports through `events` and never
- * touches files: the caller decides what to write.
+ * update; per epoch a clean evaluation in eval mode. It reports through `events`, hands
+ * checkpoints to `checkpoint`, and never touches files itself. A run can stop between any
+ * two steps and continue from a snapshot with exactly the numbers it would have had.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -37,25 +38,38 @@ export interface StepProgress {
   lr: number;
 }
 
-/** Everything needed to continue a run exactly where it stopped. */
+const STREAMS = ['order', 'augment', 'mixup'] as const;
+type StreamName = (typeof STREAMS)[number];
+
+/** Everything needed to continue a run exactly where it stopped (JSON-serializable). */
 export interface LoopState {
   /** Epochs completed. */
   epoch: number;
+  /** Steps completed within the next epoch (0 at an epoch boundary). */
+  step: number;
+  /** Every stream's state now. */
   rng: Record<StreamName, RngState>;
+  /** The order stream's state when the current epoch began, to rebuild its batch order. */
+  epoch_order: RngState;
+  /** Running sums of the current epoch. */
+  partial: { loss_sum: number; correct: number; seen: number; seconds: number };
   records: EpochRecord[];
-}
-
-export interface TrainEvents {
-  onEpochStart?(epoch: number, steps: number, lr: number): void;
-  onStep?(p: StepProgress): void;
-  /** After each epoch's evaluation; `snapshot` gives what a checkpoint needs. */
-  onEpochEnd?(record: EpochRecord, snapshot: () => Snapshot): Promise<void>;
 }
 
 export interface Snapshot {
   weights: Map<string, tf.Tensor>;
   optimizer: Map<string, tf.Tensor>;
   state: LoopState;
+  /** Why it was taken. */
+  reason: 'epoch' | 'steps' | 'interrupt';
+  /** True at an epoch end whose test accuracy is the best so far. */
+  best: boolean;
+}
+
+export interface TrainEvents {
+  onEpochStart?(epoch: number, steps: number, lr: number): void;
+  onStep?(p: StepProgress): void;
+  onEpochEnd?(record: EpochRecord): void;
 }
 
 export interface TrainResult {
@@ -67,9 +81,6 @@ export interface TrainResult {
   imagesPerS: number;
 }
 
-const STREAMS = ['order', 'augment', 'mixup'] as const;
-type StreamName = (typeof STREAMS)[number];
-
 export interface TrainOptions {
   config: ExperimentConfig;
   model: Model;
@@ -77,8 +88,12 @@ export interface TrainOptions {
   /** Largest part a batch is split into (≥ batch size: no split). */
   microBatch: number;
   events?: TrainEvents;
+  /** Receives a snapshot at every epoch end, every `train.checkpoint_every` steps, and on interruption. */
+  checkpoint?: (s: Snapshot) => Promise<void>;
   /** Polled between steps; true ends the run after the current step. */
   shouldStop?: () => boolean;
+  /** Continue from a checkpoint. */
+  resume?: { state: LoopState; optimizer: Map<string, tf.Tensor> };
 }
 
 export function transformFor(config: ExperimentConfig, data: Dataset, train: boolean): Transform {
@@ -107,8 +122,10 @@ function makeParts(x: Float32Array, labels: Int32Array, micro: number, mixRng: R
   return parts;
 }
 
-export async function train(opts: TrainOptions, resume?: { state: LoopState; optimizer: Map<string, tf.Tensor> }): Promise<TrainResult> {
-  const { config, model, data, events } = opts;
+const metricsOf = (r: EpochRecord, n: number): CleanMetrics => ({ n, acc: r.test_acc, err: r.test_err, nll: r.test_loss });
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { config, model, data, events, resume } = opts;
   const t = config.train;
   const streams = Object.fromEntries(
     STREAMS.map((s) => [s, resume ? Rng.fromState(resume.state.rng[s]) : new Rng(config.seed, s)]),
@@ -119,63 +136,81 @@ export async function train(opts: TrainOptions, resume?: { state: LoopState; opt
   const trainT = transformFor(config, data, true);
   const testT = transformFor(config, data, false);
   const steps = stepsPerEpoch(data.train.n, t.batch_size);
-  let trainSeconds = records.reduce((a, r) => a + r.seconds, 0);
   let status: TrainResult['status'] = 'done';
-  let final: CleanMetrics | null = null;
 
   try {
-    for (let epoch = records.length; epoch < t.epochs; epoch++) {
+    for (let epoch = records.length; epoch < t.epochs && status === 'done'; epoch++) {
       const lr = learningRate(epoch, t.lr, t.milestones, t.gamma);
+      const midEpoch = resume !== undefined && epoch === resume.state.epoch && resume.state.step > 0;
+      // The epoch's batch order comes from the order stream as it stood when the epoch began.
+      const orderRng = midEpoch ? Rng.fromState(resume.state.epoch_order) : streams.order;
+      const epochOrder = orderRng.state();
+      const batches = epochBatches(data.train.n, t.batch_size, orderRng);
+      streams.order = orderRng;
+      const p = midEpoch ? { ...resume.state.partial } : { loss_sum: 0, correct: 0, seen: 0, seconds: 0 };
+      const firstStep = midEpoch ? resume.state.step : 0;
       events?.onEpochStart?.(epoch + 1, steps, lr);
-      const started = performance.now();
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      const batches = epochBatches(data.train.n, t.batch_size, streams.order);
-      for (let step = 0; step < batches.length; step++) {
+
+      const snapshot = (step: number, reason: Snapshot['reason'], best = false): Snapshot => ({
+        weights: new Map([...model.params.trainable, ...model.params.buffers]),
+        optimizer: new Map([...opt.buffers].map(([k, v]) => [`${k}.momentum_buffer`, v])),
+        state: {
+          epoch: step === 0 ? epoch + (reason === 'epoch' ? 1 : 0) : epoch,
+          step,
+          rng: Object.fromEntries(STREAMS.map((s) => [s, streams[s].state()])) as Record<StreamName, RngState>,
+          epoch_order: epochOrder,
+          partial: step === 0 ? { loss_sum: 0, correct: 0, seen: 0, seconds: 0 } : { ...p },
+          records: [...records],
+        },
+        reason,
+        best,
+      });
+
+      for (let step = firstStep; step < batches.length; step++) {
+        const started = performance.now();
         const b = makeBatch(data.train, batches[step], trainT, streams.augment);
         const parts = makeParts(b.x, b.y, opts.microBatch, streams.mixup, config);
         const r = trainStep(model, opt, parts, t.loss, lr);
         if (!Number.isFinite(r.loss)) {
-          throw new RunFailure(`training loss became ${r.loss} at epoch ${epoch + 1}, step ${step + 1}; lower train.lr or check the data`);
+          throw new RunFailure(`training loss became ${r.loss} at epoch ${epoch + 1}, step ${step + 1}; the last good checkpoint is kept. Lower train.lr or check the data`);
         }
-        lossSum += r.loss * b.size;
-        correct += r.correct;
-        seen += b.size;
-        events?.onStep?.({ epoch: epoch + 1, step: step + 1, steps, loss: lossSum / seen, acc: correct / seen, lr });
+        p.loss_sum += r.loss * b.size;
+        p.correct += r.correct;
+        p.seen += b.size;
+        p.seconds += (performance.now() - started) / 1000;
+        events?.onStep?.({ epoch: epoch + 1, step: step + 1, steps, loss: p.loss_sum / p.seen, acc: p.correct / p.seen, lr });
         // Let timers (progress redraws) and signal handlers run between steps.
         await new Promise((resolve) => setImmediate(resolve));
-        if (opts.shouldStop?.()) {
+        const done = step + 1;
+        if (done < batches.length && opts.shouldStop?.()) {
           status = 'interrupted';
+          await opts.checkpoint?.(snapshot(done, 'interrupt'));
           break;
         }
+        if (done < batches.length && t.checkpoint_every !== null && (epoch * steps + done) % t.checkpoint_every === 0) {
+          await opts.checkpoint?.(snapshot(done, 'steps'));
+        }
       }
-      if (status === 'interrupted') break;
-      const seconds = (performance.now() - started) / 1000;
-      trainSeconds += seconds;
-      final = evaluate(model, data.test, testT, config.eval.batch_size);
+      if (status !== 'done') break;
+
+      const test = evaluate(model, data.test, testT, config.eval.batch_size);
       const record: EpochRecord = {
         epoch: epoch + 1,
         lr,
-        train_loss: lossSum / seen,
-        train_acc: correct / seen,
-        test_loss: final.nll,
-        test_acc: final.acc,
-        test_err: final.err,
-        seconds,
-        images_per_s: seen / seconds,
+        train_loss: p.loss_sum / p.seen,
+        train_acc: p.correct / p.seen,
+        test_loss: test.nll,
+        test_acc: test.acc,
+        test_err: test.err,
+        seconds: p.seconds,
+        images_per_s: p.seen / p.seconds,
       };
+      const best = records.every((r) => record.test_acc > r.test_acc);
       records.push(record);
-      const snapshot = (): Snapshot => ({
-        weights: new Map([...model.params.trainable, ...model.params.buffers]),
-        optimizer: new Map([...opt.buffers].map(([k, v]) => [`${k}.momentum_buffer`, v])),
-        state: {
-          epoch: epoch + 1,
-          rng: Object.fromEntries(STREAMS.map((s) => [s, streams[s].state()])) as Record<StreamName, RngState>,
-          records: [...records],
-        },
-      });
-      await events?.onEpochEnd?.(record, snapshot);
+      events?.onEpochEnd?.(record);
+      await opts.checkpoint?.(snapshot(0, 'epoch', best));
+      // An interruption during the last step of an epoch stops here, with the epoch saved.
+      if (epoch + 1 < t.epochs && opts.shouldStop?.()) status = 'interrupted';
     }
   } finally {
     opt.dispose();
@@ -183,12 +218,13 @@ export async function train(opts: TrainOptions, resume?: { state: LoopState; opt
 
   const bestRecord = records.reduce<EpochRecord | null>((b, r) => (b === null || r.test_acc > b.test_acc ? r : b), null);
   const last = records.at(-1);
+  const trainSeconds = records.reduce((a, r) => a + r.seconds, 0);
   const images = records.length * data.train.n;
   return {
     status,
     records,
-    final: last ? { n: data.test.n, acc: last.test_acc, err: last.test_err, nll: last.test_loss } : final,
-    best: bestRecord && { n: data.test.n, acc: bestRecord.test_acc, err: bestRecord.test_err, nll: bestRecord.test_loss, epoch: bestRecord.epoch },
+    final: last ? metricsOf(last, data.test.n) : null,
+    best: bestRecord && { ...metricsOf(bestRecord, data.test.n), epoch: bestRecord.epoch },
     trainSeconds,
     imagesPerS: trainSeconds > 0 ? images / trainSeconds : 0,
   };

@@ -116,3 +116,13 @@ test('the config hash ignores key order and changes with any value', () => {
   assert.equal(configHash({ ...a.config, name: 'x' }), configHash({ ...b.config, name: 'x' }));
   assert.notEqual(configHash(a.config), configHash({ ...a.config, seed: 1 }));
 });
+
+test('a resolved config (config.yaml) loads again to the same config, in every mode', async () => {
+  const { configToYaml } = await import('../../src/config/load.js');
+  for (const mode of ['none', 'input', 'manifold']) {
+    const first = parseConfig(base.replace('manifold', mode), 'exp.yaml');
+    const again = parseConfig(configToYaml(first.config), 'config.yaml');
+    assert.deepEqual(again.config, first.config);
+    assert.equal(again.hash, first.hash);
+  }
+});
