@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,24 +62,32 @@ function straight() {
 }
 
 /**
- * Starts a run (or resumes it) and kills it with SIGKILL `extraMs` after it has reported
- * `steps` more training steps, so every attempt makes progress however loaded the machine is.
- * Resolves with the exit code (null when killed).
+ * Runs mixup-run, calling `onOutput` with all stderr so far each time more arrives (to send
+ * signals at chosen points); resolves with the exit code (null when killed) and stderr.
  */
-function killAfterSteps(args: string[], steps: number, extraMs: number): Promise<number | null> {
+function watch(args: string[], onOutput: (stderr: string, child: ChildProcess) => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let seen = 0;
-    let timer: NodeJS.Timeout | undefined;
-    child.stderr.on('data', (d: Buffer) => {
-      seen += (d.toString().match(/ step \d+\//g) ?? []).length;
-      if (seen >= steps && !timer) timer = setTimeout(() => child.kill('SIGKILL'), extraMs);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onOutput(stderr, child);
     });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
+    child.on('exit', (code) => resolve({ code, stderr }));
   });
+}
+
+/**
+ * Starts a run (or resumes it) and kills it with SIGKILL `extraMs` after it has reported
+ * `steps` training steps, so every attempt makes progress however loaded the machine is.
+ */
+async function killAfterSteps(args: string[], steps: number, extraMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const { code } = await watch(args, (stderr, child) => {
+    if (!timer && (stderr.match(/ step \d+\//g) ?? []).length >= steps) timer = setTimeout(() => child.kill('SIGKILL'), extraMs);
+  });
+  clearTimeout(timer);
+  return code;
 }
 
 test('kill -9 at random points, resumed each time, ends bit-identical to a straight run', async () => {
@@ -123,15 +131,9 @@ test('SIGINT stops after a step with a checkpoint, exit 130, run.json interrupte
   const want = straight();
   const { tmp, config } = setup();
   const out = join(tmp, 'runs');
-  const child = spawn(process.execPath, [bin, 'train', '--config', config, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const code = await new Promise<number | null>((resolve) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // Interrupt in the middle of the second epoch.
-      if (/epoch 2\/3 step 3\//.test(stderr) && !child.killed) child.kill('SIGINT');
-    });
-    child.on('exit', (c) => resolve(c));
+  // Interrupt in the middle of the second epoch.
+  const { code, stderr } = await watch(['train', '--config', config, '--out', out], (text, child) => {
+    if (/epoch 2\/3 step 3\//.test(text) && !child.killed) child.kill('SIGINT');
   });
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: stopping after the current step/);
@@ -155,17 +157,11 @@ test('SIGINT stops after a step with a checkpoint, exit 130, run.json interrupte
 test('a second SIGINT exits at once, leaving readable files', async () => {
   const { tmp, config } = setup();
   const out = join(tmp, 'runs');
-  const child = spawn(process.execPath, [bin, 'train', '--config', config, '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  const code = await new Promise<number | null>((resolve) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/step 2\//.test(stderr) && !/stopping/.test(stderr)) {
-        child.kill('SIGINT');
-        child.kill('SIGINT');
-      }
-    });
-    child.on('exit', (c) => resolve(c));
+  const { code } = await watch(['train', '--config', config, '--out', out], (text, child) => {
+    if (/step 2\//.test(text) && !child.killed) {
+      child.kill('SIGINT');
+      child.kill('SIGINT');
+    }
   });
   assert.equal(code, 130);
   const dir = onlyDir(out)!;
