@@ -5,6 +5,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { trainCommand } from './commands/train.js';
+import { reproduceCommand } from './commands/reproduce.js';
+import { modelsCommand } from './commands/models.js';
+import { exportCommand } from './commands/export.js';
+import { datasetsCommand } from './commands/datasets.js';
+import { tableCommand } from './commands/table.js';
+import { evalCommand } from './commands/eval.js';
+import { evalAdversarialCommand } from './commands/eval-adversarial.js';
 import { consoleReporter, type Reporter } from './commands/report.js';
 import { EXIT, MixupRunError } from './runtime/errors.js';
 import { packageVersion } from './runtime/rundir.js';
@@ -17,7 +24,7 @@ export function buildProgram(report: Reporter): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => report.out(s.trimEnd()), writeErr: (s) => report.err(s.trimEnd()) });
-  for (const cmd of [trainCommand(report)]) {
+  for (const cmd of [trainCommand(report), reproduceCommand(report), evalCommand(report), evalAdversarialCommand(report), tableCommand(report), datasetsCommand(report), modelsCommand(report), exportCommand(report)]) {
     program.addCommand(cmd.exitOverride().configureOutput({ writeOut: (s) => report.out(s.trimEnd()), writeErr: (s) => report.err(s.trimEnd()) }));
   }
   return program;

@@ -9,6 +9,7 @@ import { buildModel, planExperiment, resumeExperiment, runExperiment, type Plan 
 import type { EpochRecord, LoopState, StepProgress } from '../train/loop.js';
 import { EXIT } from '../runtime/errors.js';
 import type { RunDir } from '../runtime/rundir.js';
+import { dataProgress } from './datasets.js';
 import { progressEvents } from './progress.js';
 import type { Reporter } from './report.js';
 
@@ -105,6 +106,7 @@ a second Ctrl-C exits at once. Resume with --resume.`,
       try {
         const opts = {
           argv: process.argv.slice(2),
+          dataEvents: dataProgress(report),
           shouldStop: () => stopping,
           onStart: (d: RunDir, plan: Plan, from: LoopState | null) => {
             ui.progress = progressEvents(plan.epochs, report);

@@ -6,10 +6,14 @@
 import * as z from 'zod';
 import { DATASETS, DATASET_NAMES, type DatasetName } from '../data/catalog.js';
 
-export const ARCHS = ['preactresnet18'] as const;
+export const ARCHS = ['preactresnet18', 'preactresnet34', 'preactresnet50', 'preactresnet101', 'preactresnet152', 'wrn28_10', 'wrn28_2'] as const;
+/** The paper's width (stem channels) of each architecture: model.width's default. */
+export const PAPER_WIDTH: Record<(typeof ARCHS)[number], number> = {
+  preactresnet18: 64, preactresnet34: 64, preactresnet50: 64, preactresnet101: 64, preactresnet152: 64, wrn28_10: 16, wrn28_2: 16,
+};
 export const MIXUP_MODES = ['none', 'input', 'manifold'] as const;
 export const LOSSES = ['bce', 'ce'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'onednn', 'wasm', 'cpu'] as const;
 
 /** Stage boundaries where the hidden state may be mixed (SPEC §1): 0 = input … 3 = after stage 3. */
 export const MAX_LAYER = 3;
@@ -31,10 +35,15 @@ const datasetSchema = z.strictObject({
   /** Use only the first N training / test examples (after a seeded, class-balanced pick). */
   train_limit: posInt().nullable().default(null),
   test_limit: posInt().nullable().default(null),
+  /** Keep at most N training images per class (seeded pick); the official SVHN run uses 7325. */
+  per_class_cap: posInt().nullable().default(null),
+  /** SVHN only: add the 531,131 `extra` images to the training split. */
+  extra: z.boolean().default(false),
   augment: augmentSchema.prefault({}),
   mean: z.array(z.number()).min(1).optional(),
   std: z.array(z.number().positive()).min(1).optional(),
 }).superRefine((d, ctx) => {
+  if (d.extra && d.name !== 'svhn') ctx.addIssue({ code: 'custom', path: ['extra'], message: `only svhn has an extra split, not ${d.name}` });
   const channels = DATASETS[d.name].shape[2];
   for (const key of ['mean', 'std'] as const) {
     const v = d[key];
@@ -46,10 +55,14 @@ const datasetSchema = z.strictObject({
 
 const modelSchema = z.strictObject({
   arch: z.enum(ARCHS).default('preactresnet18'),
-  /** Base channels of the first stage (64 in the paper); smaller for CPU runs. */
-  width: posInt().max(1024).default(64),
+  /** Stem channels; absent or null = the paper width (64 for PreActResNet, 16 for WRN); smaller for CPU runs. */
+  width: posInt().max(1024).nullable().optional(),
   /** He et al.'s final BN-ReLU before pooling; the official code has none. */
   final_bn: z.boolean().default(false),
+}).superRefine((m, ctx) => {
+  if (m.final_bn && m.arch.startsWith('wrn')) {
+    ctx.addIssue({ code: 'custom', path: ['final_bn'], message: `${m.arch} always ends in its BN-ReLU head; final_bn applies to preactresnet* only` });
+  }
 });
 
 const mixupSchema = z.strictObject({
@@ -57,6 +70,8 @@ const mixupSchema = z.strictObject({
   // null / [] are what a resolved config says for mode none, so config.yaml loads again.
   alpha: z.number().nullable().optional(),
   layers: z.array(z.number().int().min(0).max(MAX_LAYER)).optional(),
+  /** Draw (k, λ) for every example instead of once per batch. */
+  per_example: z.boolean().default(false),
 }).superRefine(({ mode, alpha, layers }, ctx) => {
   const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [key], message });
   if (mode === 'none') {
@@ -106,8 +121,25 @@ const trainSchema = z.strictObject({
   }
 });
 
+/** ε as a number or a fraction (8/255, which YAML reads as text). */
+const epsSchema = z.union([
+  z.number().min(0),
+  z.string().refine((s) => /^\d+(\.\d+)?\/\d+(\.\d+)?$/.test(s) && Number(s.split('/')[1]) > 0, 'expected a number ≥ 0 or a fraction like 8/255'),
+]);
+
+export const ATTACK_SPACES = ['pixel', 'normalized'] as const;
+
+/** FGSM after a finished run (SPEC §5); the defaults are the pixel-space convention. */
+const fgsmSchema = z.strictObject({
+  eps: z.array(epsSchema).min(1).default(['4/255', '8/255']),
+  space: z.enum(ATTACK_SPACES).default('pixel'),
+  clip: z.boolean().default(true),
+  loss: z.enum(LOSSES).default('ce'),
+});
+
 const evalSchema = z.strictObject({
   batch_size: posInt().default(500),
+  fgsm: fgsmSchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -133,12 +165,14 @@ export interface ExperimentConfig {
     dir: string | null;
     train_limit: number | null;
     test_limit: number | null;
+    per_class_cap: number | null;
+    extra: boolean;
     augment: { crop_padding: number; flip: boolean };
     mean: number[];
     std: number[];
   };
   model: { arch: (typeof ARCHS)[number]; width: number; final_bn: boolean };
-  mixup: { mode: (typeof MIXUP_MODES)[number]; alpha: number | null; layers: number[] };
+  mixup: { mode: (typeof MIXUP_MODES)[number]; alpha: number | null; layers: number[]; per_example: boolean };
   train: ParsedConfig['train'];
   eval: ParsedConfig['eval'];
 }
@@ -156,6 +190,8 @@ export function resolve(c: ParsedConfig, fallbackName: string): ExperimentConfig
       dir: c.dataset.dir,
       train_limit: c.dataset.train_limit,
       test_limit: c.dataset.test_limit,
+      per_class_cap: c.dataset.per_class_cap,
+      extra: c.dataset.extra,
       augment: {
         crop_padding: c.dataset.augment.crop_padding ?? info.augment.crop_padding,
         flip: c.dataset.augment.flip ?? info.augment.flip,
@@ -163,11 +199,12 @@ export function resolve(c: ParsedConfig, fallbackName: string): ExperimentConfig
       mean: c.dataset.mean ?? [...info.mean],
       std: c.dataset.std ?? [...info.std],
     },
-    model: c.model,
+    model: { ...c.model, width: c.model.width ?? PAPER_WIDTH[c.model.arch] },
     mixup: {
       mode,
       alpha: mode === 'none' ? null : (c.mixup.alpha ?? DEFAULT_ALPHA[mode]),
       layers: mode === 'none' ? [] : mode === 'input' ? [0] : [...(c.mixup.layers ?? DEFAULT_LAYERS)].sort((a, b) => a - b),
+      per_example: c.mixup.per_example,
     },
     train: c.train,
     eval: c.eval,

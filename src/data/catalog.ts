@@ -1,6 +1,8 @@
 /**
- * Static facts about the datasets the runner knows: shape, classes, normalization,
- * default augmentation. Pure data, so the config schema can name and default them.
+ * Static facts about the datasets the runner knows: shape, classes, sizes, normalization,
+ * default augmentation (SPEC §3). Pure data, so the config schema can name and default them
+ * and `train --dry-run` can plan without reading any file. Where the files come from is in
+ * sources.ts.
  */
 
 export interface DatasetInfo {
@@ -29,18 +31,79 @@ const FASHION: Omit<DatasetInfo, 'description' | 'sizes'> = {
   augment: { crop_padding: 2, flip: false },
 };
 
+// SPEC §3, from the official code (supervised/load_data.py): CIFAR statistics on 0..255
+// pixels divided by 255; SVHN and Tiny-ImageNet map [0,1] to [-1,1].
+const CIFAR10_MEAN = [125.3, 123.0, 113.9].map((v) => v / 255);
+const CIFAR10_STD = [63.0, 62.1, 66.7].map((v) => v / 255);
+const CIFAR100_MEAN = [129.3, 124.1, 112.4].map((v) => v / 255);
+const CIFAR100_STD = [68.2, 65.4, 70.4].map((v) => v / 255);
+const HALF = [0.5, 0.5, 0.5];
+
+// The first two keys stay first: error messages list the names in this order.
 export const DATASETS = {
   'fashion-mnist': {
     ...FASHION,
     sizes: { train: 60000, test: 10000 },
-    description: 'Fashion-MNIST, 60,000 / 10,000 IDX files (Debian package dataset-fashion-mnist)',
+    description: 'Fashion-MNIST, 60,000 / 10,000 IDX files (Debian package dataset-fashion-mnist, or downloaded)',
   },
   'fashion-mnist-subset': {
     ...FASHION,
     sizes: { train: 4000, test: 1000 },
     description: 'balanced Fashion-MNIST subset shipped with mixup-run (4,000 / 1,000), no download',
   },
+  mnist: {
+    shape: [28, 28, 1],
+    classes: 10,
+    sizes: { train: 60000, test: 10000 },
+    // The usual MNIST statistics (torchvision examples; the official code's load_mnist).
+    mean: [0.1307],
+    std: [0.3081],
+    augment: { crop_padding: 2, flip: false },
+    description: 'MNIST handwritten digits, 60,000 / 10,000 IDX files',
+  },
+  cifar10: {
+    shape: [32, 32, 3],
+    classes: 10,
+    sizes: { train: 50000, test: 10000 },
+    mean: CIFAR10_MEAN,
+    std: CIFAR10_STD,
+    augment: { crop_padding: 2, flip: true },
+    description: 'CIFAR-10, 50,000 / 10,000 (binary version, University of Toronto)',
+  },
+  cifar100: {
+    shape: [32, 32, 3],
+    classes: 100,
+    sizes: { train: 50000, test: 10000 },
+    mean: CIFAR100_MEAN,
+    std: CIFAR100_STD,
+    augment: { crop_padding: 2, flip: true },
+    description: 'CIFAR-100 fine labels, 50,000 / 10,000 (binary version, University of Toronto)',
+  },
+  svhn: {
+    shape: [32, 32, 3],
+    classes: 10,
+    sizes: { train: 73257, test: 26032 },
+    mean: HALF,
+    std: HALF,
+    // House numbers are not mirror-symmetric: no flip.
+    augment: { crop_padding: 2, flip: false },
+    description: 'SVHN cropped digits, 73,257 / 26,032 (train/test .mat, Stanford); extra 531,131 optional',
+  },
+  'tiny-imagenet': {
+    shape: [64, 64, 3],
+    classes: 200,
+    sizes: { train: 100000, test: 10000 },
+    mean: HALF,
+    std: HALF,
+    augment: { crop_padding: 4, flip: true },
+    description: 'Tiny-ImageNet-200, 100,000 train / 10,000 val as test (Stanford CS231n zip)',
+  },
 } as const satisfies Record<string, DatasetInfo>;
 
 export type DatasetName = keyof typeof DATASETS;
 export const DATASET_NAMES = Object.keys(DATASETS) as [DatasetName, ...DatasetName[]];
+
+/** Images in SVHN's optional `extra` split. */
+export const SVHN_EXTRA_SIZE = 531131;
+/** Per-class cap of the official SVHN run (SPEC §3). */
+export const SVHN_OFFICIAL_PER_CLASS_CAP = 7325;

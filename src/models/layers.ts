@@ -37,6 +37,32 @@ export interface BatchStats {
 const REDUCE_AXES = [0, 1, 2];
 
 /**
+ * Kernels a backend may register to run training-mode BatchNorm natively (the 'onednn'
+ * backend does, src/runtime/native-kernels.ts):
+ *   BN_TRAINING_KERNEL      {x, scale, offset}, varianceEpsilon → [y, mean, biased variance]
+ *   BN_TRAINING_GRAD_KERNEL {dy, x, scale, offset, mean, variance}, varianceEpsilon → [dx, dscale, doffset]
+ */
+export const BN_TRAINING_KERNEL = 'BatchNormTrainingNHWC';
+export const BN_TRAINING_GRAD_KERNEL = 'BatchNormTrainingNHWCGrad';
+
+/** Training-mode BatchNorm through the active backend's native kernels. */
+function batchNormTrainNative(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum: number): tf.Tensor4D {
+  const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const attrs = { varianceEpsilon: BN_EPS };
+  const f = tf.customGrad((xIn, gamma, beta, save) => {
+    const [y, mean, variance] = tf.engine().runKernel(BN_TRAINING_KERNEL, { x: xIn as tf.Tensor, scale: gamma as tf.Tensor, offset: beta as tf.Tensor }, attrs) as tf.Tensor[];
+    (save as tf.GradSaveFunc)([xIn as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor, mean, variance]);
+    ctx.stats?.push({ bn, mean: tf.keep(tf.clone(mean)) as tf.Tensor1D, variance: tf.keep(tf.clone(variance)) as tf.Tensor1D, count, momentum });
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [sx, sgamma, sbeta, smean, svariance]: tf.Tensor[]) =>
+        tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, { dy, x: sx, scale: sgamma, offset: sbeta, mean: smean, variance: svariance }, attrs) as tf.Tensor[],
+    };
+  });
+  return f(x, bn.gamma, bn.beta) as tf.Tensor4D;
+}
+
+/**
  * Training-mode BatchNorm with a closed-form backward pass:
  *   dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
  * Autodiff through the moments would materialize full-size broadcasts (Tile) that cost
@@ -73,6 +99,7 @@ export function batchNorm(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardConte
     ctx.stats?.push({ bn, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2], momentum });
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS))), bn.gamma), bn.beta);
   }
+  if (ctx.training && tf.getKernel(BN_TRAINING_KERNEL, tf.getBackend()) != null) return batchNormTrainNative(x, bn, ctx, momentum);
   if (ctx.training) return batchNormTrain(x, bn, ctx, momentum);
   return tf.tidy(() => {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));

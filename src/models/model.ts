@@ -31,6 +31,6 @@ export interface Model {
   activationsPerExample: number;
   /** Stage boundaries where the forward can stop and mix. */
   mixLayers: number[];
-  /** Logits [N, classes]; mixes at `mix.layer` when given. */
-  forward(x: tf.Tensor4D, ctx: ForwardContext, mix?: MixPoint): tf.Tensor2D;
+  /** Logits [N, classes]; mixes at each given point's layer (several for per-example mixup). */
+  forward(x: tf.Tensor4D, ctx: ForwardContext, mix?: MixPoint | MixPoint[]): tf.Tensor2D;
 }

@@ -6,13 +6,50 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../runtime/rng.js';
 
+/** One parameter or buffer as registered: name, PyTorch-layout shape, trainable or state. */
+export interface ParamSpec {
+  name: string;
+  /** The shape in PyTorch's layout (conv [out, in, kh, kw], linear [out, in]). */
+  torchShape: number[];
+  trainable: boolean;
+}
+
 export class ParamStore {
   /** Trainable parameters, in creation order (which is PyTorch's registration order). */
   readonly trainable = new Map<string, tf.Variable>();
   /** BatchNorm running statistics: state, not trained. */
   readonly buffers = new Map<string, tf.Variable>();
+  /**
+   * Every parameter and buffer in registration order, which is the order of the reference
+   * PyTorch state_dict; recorded in shape-only mode too.
+   */
+  readonly specs: ParamSpec[] = [];
+  private readonly names = new Set<string>();
+  private placeholder?: tf.Variable;
 
-  constructor(private readonly rng: Rng) {}
+  /**
+   * `shapeOnly`: record names and shapes without creating tensors (the maps stay empty and
+   * every parameter is an empty placeholder), to count a large network's parameters cheaply.
+   * Such a model cannot run.
+   */
+  constructor(
+    private readonly rng: Rng,
+    readonly shapeOnly = false,
+  ) {}
+
+  /** Records a spec; in shape-only mode returns the placeholder instead of creating the tensor. */
+  private declare(name: string, torchShape: number[], trainable: boolean): tf.Variable | undefined {
+    if (this.names.has(name)) throw new Error(`duplicate parameter ${name}`);
+    this.names.add(name);
+    this.specs.push({ name, torchShape, trainable });
+    if (!this.shapeOnly) return undefined;
+    if (!this.placeholder) {
+      const empty = tf.zeros([0]);
+      this.placeholder = tf.variable(empty, false);
+      empty.dispose();
+    }
+    return this.placeholder;
+  }
 
   private uniform(shape: number[], bound: number): tf.Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -35,6 +72,8 @@ export class ParamStore {
    * kaiming_uniform(a=√5): U(±1/√fan_in), fan_in = in·kh·kw.
    */
   conv(name: string, k: number, cin: number, cout: number): tf.Variable {
+    const skip = this.declare(`${name}.weight`, [cout, cin, k, k], true);
+    if (skip) return skip;
     // Draw in PyTorch's [out, in, kh, kw] order, then lay out as [kh, kw, in, out], so a
     // given stream yields the same kernel whatever the layout.
     const fanIn = cin * k * k;
@@ -46,11 +85,13 @@ export class ParamStore {
 
   /** Bias U(±1/√fan_in), PyTorch's default for Conv2d and Linear. */
   bias(name: string, fanIn: number, n: number): tf.Variable {
-    return this.add(this.trainable, `${name}.bias`, this.uniform([n], 1 / Math.sqrt(fanIn)), true);
+    return this.declare(`${name}.bias`, [n], true) ?? this.add(this.trainable, `${name}.bias`, this.uniform([n], 1 / Math.sqrt(fanIn)), true);
   }
 
   /** Dense weight [in, out] (TensorFlow.js layout), PyTorch Linear init. */
   dense(name: string, cin: number, cout: number): tf.Variable {
+    const skip = this.declare(`${name}.weight`, [cout, cin], true);
+    if (skip) return skip;
     const torch = this.uniform([cout, cin], 1 / Math.sqrt(cin));
     const w = tf.tidy(() => tf.transpose(torch));
     torch.dispose();
@@ -59,23 +100,28 @@ export class ParamStore {
 
   /** BatchNorm: weight (γ) 1, bias (β) 0, running_mean 0, running_var 1. */
   batchNorm(name: string, c: number): BatchNormParams {
+    const make = (suffix: string, trainable: boolean, init: () => tf.Tensor) =>
+      this.declare(`${name}.${suffix}`, [c], trainable) ?? this.add(trainable ? this.trainable : this.buffers, `${name}.${suffix}`, init(), trainable);
     return {
       name,
-      gamma: this.add(this.trainable, `${name}.weight`, tf.ones([c]), true),
-      beta: this.add(this.trainable, `${name}.bias`, tf.zeros([c]), true),
-      runningMean: this.add(this.buffers, `${name}.running_mean`, tf.zeros([c]), false),
-      runningVar: this.add(this.buffers, `${name}.running_var`, tf.ones([c]), false),
+      gamma: make('weight', true, () => tf.ones([c])),
+      beta: make('bias', true, () => tf.zeros([c])),
+      runningMean: make('running_mean', false, () => tf.zeros([c])),
+      runningVar: make('running_var', false, () => tf.ones([c])),
     };
   }
 
+  /** Trainable parameters (BN running statistics not counted), from the recorded shapes. */
   countTrainable(): number {
     let n = 0;
-    for (const v of this.trainable.values()) n += v.size;
+    for (const s of this.specs) if (s.trainable) n += s.torchShape.reduce((a, b) => a * b, 1);
     return n;
   }
 
   dispose(): void {
     for (const v of [...this.trainable.values(), ...this.buffers.values()]) v.dispose();
+    this.placeholder?.dispose();
+    this.placeholder = undefined;
     this.trainable.clear();
     this.buffers.clear();
   }

@@ -4,7 +4,7 @@
  * run is running, done, failed or interrupted.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { configToYaml } from '../config/load.js';
@@ -67,9 +67,14 @@ export class RunDir {
     const base = `${config.name}-s${config.seed}-${stamp(new Date(manifest.start_time))}`;
     let id = base;
     for (let i = 2; existsSync(join(out, id)); i++) id = `${base}-${i}`;
-    const path = join(out, id);
+    return RunDir.createAt(join(out, id), config, manifest);
+  }
+
+  /** Creates the run directory at exactly `path` (which must not hold a run yet). */
+  static createAt(path: string, config: ExperimentConfig, manifest: Omit<RunManifest, 'run_id' | 'status' | 'end_time'>): RunDir {
+    if (existsSync(join(path, 'run.json'))) throw new UsageError(`${path}: already holds a run; resume it with --resume`);
     mkdirSync(path, { recursive: true });
-    const dir = new RunDir(path, { ...manifest, run_id: id, status: 'running', end_time: null });
+    const dir = new RunDir(path, { ...manifest, run_id: basename(path), status: 'running', end_time: null });
     writeFileAtomic(join(path, 'config.yaml'), configToYaml(config));
     dir.writeManifest();
     return dir;

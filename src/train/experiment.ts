@@ -9,7 +9,9 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { DATASETS } from '../data/catalog.js';
 import { stepsPerEpoch } from '../data/batches.js';
-import { loadDataset } from '../data/load.js';
+import type { DataEvents } from '../data/events.js';
+import { loadDataset, type Dataset } from '../data/load.js';
+import { ensureDataset } from '../data/prepare.js';
 import { createModel } from '../models/registry.js';
 import type { Model } from '../models/model.js';
 import { activeBackend, type BackendInfo } from '../runtime/backend.js';
@@ -18,6 +20,7 @@ import { gitCommit, packageVersion, RunDir } from '../runtime/rundir.js';
 import { cleanCheckpointLeftovers, findCheckpoint, readTensors, saveCheckpoint } from './checkpoint.js';
 import { train, type LoopState, type Snapshot, type TrainEvents, type TrainResult } from './loop.js';
 import { planMicroBatch } from './memory.js';
+import { runConfiguredFgsm } from '../eval/adversarial.js';
 
 export interface Plan {
   dataset: string;
@@ -82,6 +85,8 @@ export interface Summary {
 
 export interface ExperimentOptions {
   argv: string[];
+  /** Download progress, when the dataset must be fetched first. */
+  dataEvents?: DataEvents;
   events?: TrainEvents;
   shouldStop?: () => boolean;
   /** Called once the run directory is ready, before training starts. */
@@ -118,10 +123,9 @@ function checkpointMeta(loaded: LoadedConfig, model: Model): Record<string, unkn
   return { arch: config.model.arch, width: config.model.width, classes: model.classes, input_shape: model.inputShape, config_hash: loaded.hash };
 }
 
-async function trainInto(dir: RunDir, loaded: LoadedConfig, model: Model, opts: ExperimentOptions, resume: { state: LoopState; optimizer: Map<string, tf.Tensor> } | undefined): Promise<ExperimentResult> {
+async function trainInto(dir: RunDir, loaded: LoadedConfig, model: Model, data: Dataset, opts: ExperimentOptions, resume: { state: LoopState; optimizer: Map<string, tf.Tensor> } | undefined): Promise<ExperimentResult> {
   const { config } = loaded;
   const backend = activeBackend() as BackendInfo;
-  const data = loadDataset(config.dataset, config.seed);
   const plan = planExperiment(config, model, backend.name);
   if (resume) dir.reopen(backend, plan.micro_batch);
   opts.onStart?.(dir, plan, resume?.state ?? null);
@@ -161,17 +165,29 @@ async function trainInto(dir: RunDir, loaded: LoadedConfig, model: Model, opts: 
   };
   if (result.status === 'done') dir.writeSummary(summary);
   dir.finish(result.status);
+  if (result.status === 'done' && config.eval.fgsm) {
+    try {
+      runConfiguredFgsm(dir.path, model, config, data.test, backend.name);
+    } catch (e) {
+      throw new RunFailure(`training finished, but the eval.fgsm attack failed (${(e as Error).message}); retry with: mixup-run eval-adversarial --run ${dir.path}`, { cause: e });
+    }
+  }
   return { dir, result, summary };
 }
 
-/** Starts a new run under `out`. Bad input fails before the run directory exists. */
-export async function runExperiment(loaded: LoadedConfig, out: string, opts: ExperimentOptions): Promise<ExperimentResult> {
+/**
+ * Starts a new run in a fresh directory under `out`, or at exactly `at` when given. Bad input
+ * fails before the run directory exists.
+ */
+export async function runExperiment(loaded: LoadedConfig, out: string, opts: ExperimentOptions & { at?: string }): Promise<ExperimentResult> {
   const { config } = loaded;
   const backend = activeBackend() as BackendInfo;
-  loadDataset(config.dataset, config.seed); // fail on missing data before creating anything
+  // Missing data is fetched, or fails, before anything is created.
+  await ensureDataset(config.dataset, { events: opts.dataEvents });
+  const data = loadDataset(config.dataset, config.seed);
   const model = buildModel(config);
   try {
-    const dir = RunDir.create(out, config, {
+    const manifest = {
       config_hash: loaded.hash,
       config_file: loaded.file,
       seed: config.seed,
@@ -183,8 +199,9 @@ export async function runExperiment(loaded: LoadedConfig, out: string, opts: Exp
       start_time: new Date().toISOString(),
       micro_batch: planMicroBatch(model, config.train.batch_size, config.train.micro_batch, backend.name),
       data_source: config.dataset.dir ?? config.dataset.name,
-    });
-    return await trainInto(dir, loaded, model, opts, undefined);
+    };
+    const dir = opts.at ? RunDir.createAt(opts.at, config, manifest) : RunDir.create(out, config, manifest);
+    return await trainInto(dir, loaded, model, data, opts, undefined);
   } finally {
     model.params.dispose();
   }
@@ -224,7 +241,8 @@ export async function resumeExperiment(path: string, opts: ExperimentOptions & {
     cleanCheckpointLeftovers(dir.checkpointDir);
     // No checkpoint yet: the run restarts from its beginning, which the seed makes identical.
     try {
-      return await trainInto(dir, loaded, model, opts, resume);
+      await ensureDataset(loaded.config.dataset, { events: opts.dataEvents });
+      return await trainInto(dir, loaded, model, loadDataset(loaded.config.dataset, loaded.config.seed), opts, resume);
     } finally {
       if (resume) tf.dispose([...resume.optimizer.values()]);
     }

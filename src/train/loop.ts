@@ -9,7 +9,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { epochBatches, makeBatch, stepsPerEpoch, type Transform } from '../data/batches.js';
 import type { Dataset } from '../data/load.js';
 import { evaluate, type CleanMetrics } from '../eval/metrics.js';
-import { sampleMix, type MixSample } from '../mixup/mix.js';
+import { isExampleMix, sampleMix, type ExampleMix, type MixSample, type MixupSettings } from '../mixup/mix.js';
 import type { Model } from '../models/model.js';
 import { RunFailure } from '../runtime/errors.js';
 import { Rng, type RngState } from '../runtime/rng.js';
@@ -106,17 +106,20 @@ export function transformFor(config: ExperimentConfig, data: Dataset, train: boo
   };
 }
 
-/** Splits a batch into parts of at most `micro` examples; one (k, λ) for all, one π per part. */
-function makeParts(x: Float32Array, labels: Int32Array, micro: number, mixRng: Rng, config: ExperimentConfig): StepPart[] {
+/**
+ * Splits a batch into parts of at most `micro` examples: per-batch mixup keeps one (k, λ) for
+ * all parts with one π per part; per-example draws are made for each part.
+ */
+export function makeParts(x: Float32Array, labels: Int32Array, micro: number, mixRng: Rng, mixup: MixupSettings): StepPart[] {
   const n = labels.length;
   const per = x.length / n;
   const parts: StepPart[] = [];
-  let first: MixSample | null = null;
+  let first: MixSample | ExampleMix | null = null;
   for (let s = 0; s < n; s += micro) {
     const e = Math.min(n, s + micro);
-    let mix: MixSample | null;
-    if (s === 0) mix = first = sampleMix(mixRng, config.mixup, e - s);
-    else mix = first && { layer: first.layer, lambda: first.lambda, perm: mixRng.permutation(e - s) };
+    let mix: MixSample | ExampleMix | null;
+    if (s === 0 || mixup.per_example) mix = first = sampleMix(mixRng, mixup, e - s);
+    else mix = first && !isExampleMix(first) ? { layer: first.layer, lambda: first.lambda, perm: mixRng.permutation(e - s) } : null;
     parts.push({ x: x.subarray(s * per, e * per), labels: labels.subarray(s, e), mix });
   }
   return parts;
@@ -169,7 +172,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       for (let step = firstStep; step < batches.length; step++) {
         const started = performance.now();
         const b = makeBatch(data.train, batches[step], trainT, streams.augment);
-        const parts = makeParts(b.x, b.y, opts.microBatch, streams.mixup, config);
+        const parts = makeParts(b.x, b.y, opts.microBatch, streams.mixup, config.mixup);
         const r = trainStep(model, opt, parts, t.loss, lr);
         if (!Number.isFinite(r.loss)) {
           throw new RunFailure(`training loss became ${r.loss} at epoch ${epoch + 1}, step ${step + 1}; the last good checkpoint is kept. Lower train.lr or check the data`);

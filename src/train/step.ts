@@ -4,9 +4,9 @@
  * accumulated, weighted by their size, before the single update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mixHidden, mixedTargets, type MixSample } from '../mixup/mix.js';
+import { isExampleMix, mixExamplesAt, mixHidden, mixedTargets, type ExampleMix, type MixSample } from '../mixup/mix.js';
 import { disposeStats, updateRunningStats, type BatchStats } from '../models/layers.js';
-import type { Model } from '../models/model.js';
+import type { MixPoint, Model } from '../models/model.js';
 import { trainingLoss, type LossName } from './loss.js';
 import type { Sgd } from './optimizer.js';
 
@@ -14,7 +14,7 @@ export interface StepPart {
   /** n×H×W×C normalized images. */
   x: Float32Array;
   labels: Int32Array;
-  mix: MixSample | null;
+  mix: MixSample | ExampleMix | null;
 }
 
 export interface StepResult {
@@ -22,6 +22,13 @@ export interface StepResult {
   loss: number;
   /** Examples whose prediction matches the dominant class of their (mixed) target. */
   correct: number;
+}
+
+/** Where and how the forward mixes: one boundary per batch, or every boundary some example uses. */
+function mixPoints(mix: MixSample | ExampleMix | null): MixPoint[] {
+  if (mix === null) return [];
+  if (!isExampleMix(mix)) return [{ layer: mix.layer, apply: (h) => mixHidden(h, mix) }];
+  return [...new Set(mix.layers)].map((layer) => ({ layer, apply: (h: tf.Tensor4D) => mixExamplesAt(h, mix, layer) }));
 }
 
 /** Forward and backward of one part: its loss, correct count and gradients by parameter name. */
@@ -33,8 +40,7 @@ function partGradients(model: Model, part: StepPart, lossName: LossName, stats: 
   const { value, grads } = tf.variableGrads(() => {
     const x = tf.tensor4d(part.x, [n, h, w, c]);
     const target = tf.tensor2d(mixedTargets(part.labels, model.classes, part.mix), [n, model.classes]);
-    const mix = part.mix;
-    const logits = model.forward(x, { training: true, stats }, mix ? { layer: mix.layer, apply: (hh) => mixHidden(hh, mix) } : undefined);
+    const logits = model.forward(x, { training: true, stats }, mixPoints(part.mix));
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(target, 1)), 'float32'))) as tf.Scalar;
     return trainingLoss(lossName, logits, target);
   }, vars);

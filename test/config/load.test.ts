@@ -27,7 +27,7 @@ function issuesOf(text: string, overrides: string[] = []) {
 
 test('defaults are filled: SPEC recipe, α by mode, layers {0,1,2}', () => {
   const { config } = parseConfig(base, 'exp.yaml');
-  assert.deepEqual(config.mixup, { mode: 'manifold', alpha: 2, layers: [0, 1, 2] });
+  assert.deepEqual(config.mixup, { mode: 'manifold', alpha: 2, layers: [0, 1, 2], per_example: false });
   assert.equal(config.train.lr, 0.1);
   assert.equal(config.train.momentum, 0.9);
   assert.equal(config.train.nesterov, true);
@@ -40,8 +40,8 @@ test('defaults are filled: SPEC recipe, α by mode, layers {0,1,2}', () => {
   assert.equal(config.model.final_bn, false);
   assert.equal(config.name, 'exp');
   const input = parseConfig(base.replace('manifold', 'input'), 'x.yaml').config.mixup;
-  assert.deepEqual(input, { mode: 'input', alpha: 1, layers: [0] });
-  assert.deepEqual(parseConfig(base.replace('manifold', 'none'), 'x.yaml').config.mixup, { mode: 'none', alpha: null, layers: [] });
+  assert.deepEqual(input, { mode: 'input', alpha: 1, layers: [0], per_example: false });
+  assert.deepEqual(parseConfig(base.replace('manifold', 'none'), 'x.yaml').config.mixup, { mode: 'none', alpha: null, layers: [], per_example: false });
 });
 
 test('an unknown key is named with its line and column and the allowed keys', () => {

@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inversePermutation, mixedTargets, mixHidden, permuteRows, sampleMix } from '../../src/mixup/mix.js';
+import { inversePermutation, mixedTargets, mixExamplesAt, mixHidden, permuteRows, sampleMix, type ExampleMix, type MixSample } from '../../src/mixup/mix.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { maxAbsDiff, tf, useBackend } from '../helpers/tf.js';
 
@@ -42,12 +42,34 @@ test('sampleMix draws k from the eligible set, λ in [0,1] and a permutation', (
   const r = new Rng(0, 'mixup');
   const seen = new Set<number>();
   for (let i = 0; i < 200; i++) {
-    const s = sampleMix(r, { mode: 'manifold', alpha: 2, layers: [0, 2, 3] }, 6)!;
+    const s = sampleMix(r, { mode: 'manifold', alpha: 2, layers: [0, 2, 3] }, 6) as MixSample;
     seen.add(s.layer);
     assert.ok(s.lambda >= 0 && s.lambda <= 1);
     assert.deepEqual([...s.perm].sort(), [0, 1, 2, 3, 4, 5]);
   }
   assert.deepEqual([...seen].sort(), [0, 2, 3]);
   assert.equal(sampleMix(r, { mode: 'none', alpha: null, layers: [] }, 6), null);
-  assert.equal(sampleMix(r, { mode: 'input', alpha: 1, layers: [0] }, 4)!.layer, 0);
+  assert.equal((sampleMix(r, { mode: 'input', alpha: 1, layers: [0] }, 4) as MixSample).layer, 0);
+});
+
+test('per-example draws: each example has its own k and λ, and its partner shares its k', () => {
+  const r = new Rng(3, 'mixup');
+  const s = sampleMix(r, { mode: 'manifold', alpha: 2, layers: [0, 1, 2], per_example: true }, 64) as ExampleMix;
+  assert.deepEqual([...s.perm].sort((a, b) => a - b), Array.from({ length: 64 }, (_, i) => i));
+  for (let i = 0; i < 64; i++) assert.equal(s.layers[s.perm[i]], s.layers[i], `partner of ${i} mixes at another layer`);
+  assert.deepEqual([...new Set(s.layers)].sort(), [0, 1, 2]);
+  assert.ok(new Set(s.lambdas).size > 60, 'λ drawn per example');
+});
+
+test('per-example mixing at a boundary changes only the examples drawn for it, by hand', () => {
+  const h = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const s: ExampleMix = { layers: Int32Array.from([1, 2, 1, 2]), lambdas: Float32Array.from([0.25, 0.5, 0.75, 0.1]), perm: Int32Array.from([2, 3, 0, 1]) };
+  const at1 = mixExamplesAt(h, s, 1).dataSync();
+  // rows 0 and 2 mix with each other at layer 1; rows 1 and 3 pass unchanged.
+  const want = [0.25 * 1 + 0.75 * 5, 0.25 * 2 + 0.75 * 6, 3, 4, 0.75 * 5 + 0.25 * 1, 0.75 * 6 + 0.25 * 2, 7, 8];
+  assert.ok(maxAbsDiff(at1, want) < 1e-6, `${at1}`);
+  // Targets use each example's own λ.
+  const y = mixedTargets(Int32Array.from([0, 1, 2, 0]), 3, s);
+  assert.ok(maxAbsDiff(y, [0.25, 0, 0.75, 0.5, 0.5, 0, 0.25, 0, 0.75, 0.1, 0.9, 0]) < 1e-6, `${y}`);
+  h.dispose();
 });

@@ -90,6 +90,8 @@ const convCases: ConvCase[] = [
   { x: [2, 7, 7, 3], f: [3, 3, 3, 4], strides: 1, pad: 1 },
   { x: [2, 9, 9, 3], f: [3, 3, 3, 4], strides: 2, pad: 1 },
   { x: [2, 6, 6, 2], f: [1, 1, 2, 3], strides: 1, pad: 2 }, // pad larger than filter-1
+  { x: [2, 6, 6, 2], f: [1, 1, 2, 3], strides: 2, pad: 2 }, // ... at stride 2: sub-pixel phases crop dy
+  { x: [1, 10, 9, 3], f: [3, 3, 3, 2], strides: 2, pad: 3 },
   { x: [1, 9, 9, 2], f: [3, 3, 2, 3], strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 8, 7, 3], f: [5, 3, 3, 2], strides: [2, 1], pad: 'same' },
   { x: [1, 11, 11, 2], f: [3, 3, 2, 2], strides: 3, pad: 'same' },
@@ -292,6 +294,22 @@ describe('UnsortedSegmentSum on wasm', () => {
   });
 });
 
+describe('GatherV2 of whole rows on wasm', () => {
+  const cases: Array<[string, () => tf.Tensor | tf.Tensor[]]> = [
+    ['a permuted 4-D batch', () => tf.gather(tf.tensor4d(lcgFill(6 * 5 * 3 * 4, 41), [6, 5, 3, 4]), tf.tensor1d([3, 0, 5, 1, 4, 2], 'int32'))],
+    ['repeated rows, 2-D indices', () => tf.gather(tf.tensor2d(lcgFill(5 * 7, 42), [5, 7]), tf.tensor2d([4, 4, 0, 1, 2, 0], [2, 3], 'int32'))],
+    ['int32 rows', () => tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([2, 0], 'int32'))],
+    ['axis 1 (the built-in kernel)', () => tf.gather(tf.tensor3d(lcgFill(2 * 5 * 3, 43), [2, 5, 3]), tf.tensor1d([4, 1], 'int32'), 1)],
+    ['its gradient', () => tf.grad((x) => tf.sum(tf.mul(tf.gather(x, tf.tensor1d([2, 2, 0], 'int32')), tf.tensor2d(lcgFill(12, 44), [3, 4]))))(tf.tensor2d(lcgFill(12, 45), [3, 4]))],
+  ];
+  for (const [label, f] of cases) test(label, async () => compare(`gather ${label}`, f));
+
+  test('an index out of range is refused, as by the built-in kernel', async () => {
+    await tf.setBackend('wasm');
+    assert.throws(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([0, 3], 'int32')), /not in \[0, 2\]/);
+  });
+});
+
 describe('housekeeping', () => {
   test('no tensors or wasm buffers leak from any kernel', async () => {
     await tf.setBackend('wasm');
@@ -310,6 +328,7 @@ describe('housekeeping', () => {
       ['Conv2DBackpropInput stride 1', () =>
         tf.conv2dTranspose(tf.ones([1, 5, 5, 4]) as tf.Tensor4D, tf.ones([3, 3, 2, 4]) as tf.Tensor4D, [1, 5, 5, 2], 1, 'same')],
       ['UnsortedSegmentSum', () => tf.unsortedSegmentSum(x, tf.tensor1d([0, 1, 0], 'int32'), 2)],
+      ['GatherV2', () => tf.gather(x, tf.tensor1d([2, 0, 1], 'int32'))],
       ['conv2d gradients', () => tf.grads((a, b) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, w])],
     ];
     for (const [name, run] of kernels) {

@@ -17,14 +17,19 @@ const tiny = () => createModel('preactresnet18', { inputShape: [28, 28, 1], clas
 const sgd = { momentum: 0.9, nesterov: true, weight_decay: 1e-4 };
 
 test('tf.memory().numTensors does not grow over training steps, in every mode', () => {
-  for (const mode of ['none', 'input', 'manifold'] as const) {
+  for (const mode of ['none', 'input', 'manifold', 'per-example'] as const) {
     const m = tiny();
     const opt = new Sgd(m.params.trainable, sgd);
     const rng = new Rng(0, mode);
     const n = 16;
     const x = randomArray(n * 784, 1);
     const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
-    const settings = { mode, alpha: mode === 'none' ? null : 2, layers: mode === 'manifold' ? [0, 1, 2, 3] : mode === 'input' ? [0] : [] };
+    const settings = {
+      mode: mode === 'per-example' ? ('manifold' as const) : mode,
+      alpha: mode === 'none' ? null : 2,
+      layers: mode === 'input' ? [0] : mode === 'none' ? [] : [0, 1, 2, 3],
+      per_example: mode === 'per-example',
+    };
     const counts: number[] = [];
     for (let s = 0; s < 6; s++) {
       trainStep(m, opt, [{ x, labels, mix: sampleMix(rng, settings, n) }], 'bce', 0.05);
