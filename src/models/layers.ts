@@ -139,3 +139,9 @@ export function conv2d(x: tf.Tensor4D, w: tf.Variable, stride: number, pad: numb
 }
 
 export const relu = (x: tf.Tensor4D): tf.Tensor4D => tf.relu(x);
+
+/** The classifier head: global average pool (the official avg_pool2d over the final map), then dense. */
+export function poolAndClassify(x: tf.Tensor4D, w: tf.Variable, b: tf.Variable): tf.Tensor4D {
+  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  return tf.add(tf.matMul(pooled, w as tf.Tensor2D), b) as tf.Tensor4D;
+}

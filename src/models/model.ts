@@ -34,3 +34,26 @@ export interface Model {
   /** Logits [N, classes]; mixes at each given point's layer (several for per-example mixup). */
   forward(x: tf.Tensor4D, ctx: ForwardContext, mix?: MixPoint | MixPoint[]): tf.Tensor2D;
 }
+
+/** One stretch of the network, from one mixing boundary to the next (the last one to the logits). */
+export type Segment = (x: tf.Tensor4D, ctx: ForwardContext) => tf.Tensor4D;
+
+/**
+ * A model whose forward runs `segments` in turn; boundary i (0 = the input) is the point before
+ * segment i, where any mix point for layer i is applied.
+ */
+export function segmentedModel(parts: Omit<Model, 'forward' | 'mixLayers'>, segments: Segment[]): Model {
+  return {
+    ...parts,
+    mixLayers: segments.map((_, i) => i),
+    forward(x, ctx, mix) {
+      const points = mix === undefined ? [] : Array.isArray(mix) ? mix : [mix];
+      let h = x;
+      segments.forEach((seg, i) => {
+        for (const p of points) if (p.layer === i) h = p.apply(h);
+        h = seg(h, ctx);
+      });
+      return h as unknown as tf.Tensor2D;
+    },
+  };
+}

@@ -6,9 +6,9 @@
  * boundaries where Manifold Mixup may mix (SPEC §1–2).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, conv2d, relu, type ForwardContext } from './layers.js';
+import { batchNorm, conv2d, poolAndClassify, relu, type ForwardContext } from './layers.js';
 import { ParamStore, type BatchNormParams } from './params.js';
-import type { Model, ModelOptions } from './model.js';
+import { segmentedModel, type Model, type ModelOptions } from './model.js';
 
 /** One BN-ReLU → conv unit of a pre-act block. */
 interface Unit {
@@ -107,27 +107,10 @@ export function preActResNet(arch: PreActArch, opts: ModelOptions, params: Param
     (x: tf.Tensor4D, ctx: ForwardContext) => {
       let out = runStage(3, x, ctx);
       if (finalBn) out = relu(batchNorm(out, finalBn, ctx));
-      // Global average pool: the official avg_pool2d(out, 4) on the 4×4 final map.
-      const pooled = tf.mean(out, [1, 2]) as tf.Tensor2D;
-      return tf.add(tf.matMul(pooled, linearW as tf.Tensor2D), linearB) as tf.Tensor4D;
+      // The official avg_pool2d(out, 4) on the 4×4 final map.
+      return poolAndClassify(out, linearW, linearB);
     },
   ];
 
-  return {
-    arch,
-    params,
-    inputShape: [h, w, cin],
-    classes: opts.classes,
-    mixLayers: [0, 1, 2, 3],
-    activationsPerExample: activations,
-    forward(x, ctx, mix) {
-      const points = mix === undefined ? [] : Array.isArray(mix) ? mix : [mix];
-      let hh = x;
-      segments.forEach((seg, i) => {
-        for (const p of points) if (p.layer === i) hh = p.apply(hh);
-        hh = seg(hh, ctx);
-      });
-      return hh as unknown as tf.Tensor2D;
-    },
-  };
+  return segmentedModel({ arch, params, inputShape: [h, w, cin], classes: opts.classes, activationsPerExample: activations }, segments);
 }

@@ -8,9 +8,9 @@
  * bn1 (the head), linear.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, conv2d, relu, type ForwardContext } from './layers.js';
+import { batchNorm, conv2d, poolAndClassify, relu, type ForwardContext } from './layers.js';
 import type { BatchNormParams, ParamStore } from './params.js';
-import type { Model, ModelOptions } from './model.js';
+import { segmentedModel, type Model, type ModelOptions } from './model.js';
 
 /** The head BN's PyTorch momentum in the official code (`nn.BatchNorm2d(c, momentum=0.9)`). */
 export const WRN_HEAD_BN_MOMENTUM = 0.9;
@@ -100,28 +100,10 @@ export function wideResNet(arch: WrnArch, opts: ModelOptions, params: ParamStore
     (x: tf.Tensor4D, ctx: ForwardContext) => runStage(1, x, ctx),
     (x: tf.Tensor4D, ctx: ForwardContext) => runStage(2, x, ctx),
     (x: tf.Tensor4D, ctx: ForwardContext) => {
-      const out = relu(batchNorm(x, headBn, ctx, WRN_HEAD_BN_MOMENTUM));
-      // Global average pool: the official avg_pool2d(out, 8) on the 8×8 final map.
-      const pooled = tf.mean(out, [1, 2]) as tf.Tensor2D;
-      return tf.add(tf.matMul(pooled, linearW as tf.Tensor2D), linearB) as tf.Tensor4D;
+      // The official avg_pool2d(out, 8) on the 8×8 final map.
+      return poolAndClassify(relu(batchNorm(x, headBn, ctx, WRN_HEAD_BN_MOMENTUM)), linearW, linearB);
     },
   ];
 
-  return {
-    arch,
-    params,
-    inputShape: [h, w, cin],
-    classes: opts.classes,
-    mixLayers: [0, 1, 2, 3],
-    activationsPerExample: activations,
-    forward(x, ctx, mix) {
-      const points = mix === undefined ? [] : Array.isArray(mix) ? mix : [mix];
-      let hh = x;
-      segments.forEach((seg, i) => {
-        for (const p of points) if (p.layer === i) hh = p.apply(hh);
-        hh = seg(hh, ctx);
-      });
-      return hh as unknown as tf.Tensor2D;
-    },
-  };
+  return segmentedModel({ arch, params, inputShape: [h, w, cin], classes: opts.classes, activationsPerExample: activations }, segments);
 }
