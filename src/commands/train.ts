@@ -1,14 +1,15 @@
 /** `mixup-run train`: flags → config → experiment → report. */
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import * as YAML from 'yaml';
 import { configToYaml, loadConfig, parseOverride, type Override } from '../config/load.js';
 import { BACKENDS } from '../config/schema.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { UsageError } from '../runtime/errors.js';
-import { buildModel, planExperiment, resumeExperiment, runExperiment, type Plan } from '../train/experiment.js';
+import { backendHint, buildModel, planExperiment, resumeExperiment, runExperiment, type Plan } from '../train/experiment.js';
 import type { EpochRecord, LoopState, StepProgress } from '../train/loop.js';
 import { EXIT } from '../runtime/errors.js';
-import type { RunDir } from '../runtime/rundir.js';
+import { RunDir } from '../runtime/rundir.js';
 import { dataProgress } from './datasets.js';
 import { progressEvents } from './progress.js';
 import type { Reporter } from './report.js';
@@ -90,8 +91,9 @@ a second Ctrl-C exits at once. Resume with --resume.`,
         }
         return;
       }
-      const backendChoice = flags.backend ?? (loaded ? loaded.config.backend : 'auto');
-      const backend = await selectBackend(backendChoice);
+      // A resumed run's own config (RunDir.open first: it says what is wrong with a bad run dir).
+      const config = loaded?.config ?? loadConfig(join(RunDir.open(flags.resume!).path, 'config.yaml')).config;
+      const backend = await selectBackend(flags.backend ?? config.backend, await backendHint(config));
       // Created once the run is known (its epoch count); a holder, since closures assign it.
       const ui: { progress: ReturnType<typeof progressEvents> | null } = { progress: null };
       let stopping = false;

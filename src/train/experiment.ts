@@ -12,9 +12,9 @@ import { stepsPerEpoch } from '../data/batches.js';
 import type { DataEvents } from '../data/events.js';
 import { loadDataset, type Dataset } from '../data/load.js';
 import { ensureDataset } from '../data/prepare.js';
-import { createModel } from '../models/registry.js';
+import { createModel, describeModel } from '../models/registry.js';
 import type { Model } from '../models/model.js';
-import { activeBackend, type BackendInfo } from '../runtime/backend.js';
+import { activeBackend, ensureSomeBackend, type BackendHint, type BackendInfo } from '../runtime/backend.js';
 import { DataError, MixupRunError, RunFailure, UsageError } from '../runtime/errors.js';
 import { gitCommit, packageVersion, RunDir } from '../runtime/rundir.js';
 import { cleanCheckpointLeftovers, findCheckpoint, readTensors, saveCheckpoint } from './checkpoint.js';
@@ -38,9 +38,20 @@ export interface Plan {
   lr_schedule: string;
 }
 
-export function buildModel(config: ExperimentConfig): Model {
+function modelOptions(config: ExperimentConfig) {
   const info = DATASETS[config.dataset.name];
-  return createModel(config.model.arch, { inputShape: info.shape, classes: info.classes, width: config.model.width, finalBn: config.model.final_bn }, config.seed);
+  return { inputShape: info.shape, classes: info.classes, width: config.model.width, finalBn: config.model.final_bn };
+}
+
+export function buildModel(config: ExperimentConfig): Model {
+  return createModel(config.model.arch, modelOptions(config), config.seed);
+}
+
+/** What backend selection should know about a config's network (its weights are not allocated). */
+export async function backendHint(config: ExperimentConfig): Promise<BackendHint> {
+  // The shape-only model still needs some backend for one placeholder.
+  await ensureSomeBackend();
+  return { params: describeModel(config.model.arch, modelOptions(config)).params };
 }
 
 /** What a run will do, from the config alone (no data read): for --dry-run and the log. */
