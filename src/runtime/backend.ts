@@ -72,11 +72,11 @@ export interface BackendHint {
 
 /**
  * Below this size the threaded wasm backend outruns the oneDNN one on 2 cores: per-kernel
- * overheads of the cpu backend's JS kernels dominate small networks (results/bench:
- * PreActResNet18 width 16, 0.7 M parameters: wasm 43 img/s, onednn 17; width 64, 11 M:
- * wasm 3.2, onednn 8.2).
+ * overheads of the cpu backend's JS side dominate tiny networks. Measured on PreActResNet18:
+ * width 8 (0.18 M parameters, the quickstart): wasm 127 img/s, onednn 48; width 16 (0.70 M,
+ * results/bench): onednn 266, wasm 98; width 64 (11 M): onednn 34, wasm 6.
  */
-export const ONEDNN_MIN_PARAMS = 2_500_000;
+export const ONEDNN_MIN_PARAMS = 400_000;
 
 /**
  * Some backend for small bookkeeping before the real selection (e.g. counting a model's
