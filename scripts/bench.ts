@@ -362,9 +362,10 @@ async function parent(argv: string[]): Promise<void> {
   say();
   say(`PreActResNet18 on random 32×32×3 data, ${threads} thread(s) everywhere. Step = forward, BCE on softmax, backward, SGD (Nesterov);`);
   say(`manifold mixes at a random boundary in {0, 1, 2}. Times are medians over ${rounds} to ${MAX_ROUNDS} rounds (more for quicker steps); "÷ PyTorch" columns are medians of`);
-  say('the ratios of adjacent steps (ours and PyTorch alternating), which is what to trust on a busy machine.');
+  say('the ratios of adjacent steps (ours and PyTorch alternating), which is what to trust on a busy machine. CPU s is the');
+  say('process CPU time per step (all threads): on an oversubscribed machine the wall time of 2-thread code inflates more.');
   say();
-  say('| backend | thr | width | batch | micro | mode | step s | CPU s | img/s | PyTorch img/s | img/s ÷ PyTorch | manifold ÷ none | fwd s | fwd ÷ PyTorch | RSS MB | RSS ÷ PyTorch | tensors |');
+  say('| backend | thr | width | batch | micro | mode | step s | CPU s (PyTorch) | img/s | PyTorch img/s | img/s ÷ PyTorch | manifold ÷ none | fwd s | fwd ÷ PyTorch | RSS MB | RSS ÷ PyTorch | tensors |');
   say('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 
   const rows: Row[] = [];
@@ -382,7 +383,7 @@ async function parent(argv: string[]): Promise<void> {
       const t = r.torch?.ours[mode];
       const first = mode === 'none';
       say(
-        `| ${r.backend} | ${r.threads} | ${r.width} | ${r.batch} | ${r.micro_batch} | ${forwardOnly ? 'forward only' : mode} | ${fmt(o?.step_s, 3)} | ${fmt(o?.cpu_s, 2)} | ` +
+        `| ${r.backend} | ${r.threads} | ${r.width} | ${r.batch} | ${r.micro_batch} | ${forwardOnly ? 'forward only' : mode} | ${fmt(o?.step_s, 3)} | ${fmt(o?.cpu_s, 2)} (${fmt(t?.cpu_s, 2)}) | ` +
           `${fmt(o?.images_per_s, 1)} | ${fmt(t?.images_per_s, 1)} | ${fmt(r.vs_torch[mode], 3)} | ${first ? '' : `${fmt(r.manifold_over_none, 3)} (PyTorch ${fmt(r.torch_manifold_over_none, 3)})`} | ` +
           `${first ? fmt(r.forward_s, 3) : ''} | ${first ? fmt(r.vs_torch.forward, 3) : ''} | ${first ? fmt(r.peak_rss_mb, 0) : ''} | ` +
           `${first && r.torch ? fmt(r.peak_rss_mb / r.torch.peak_rss_mb, 2) : ''} | ${first ? `${r.tensors_before}→${r.tensors_after}` : ''} |`,

@@ -11,9 +11,9 @@
  * Native kernels: Conv2D, FusedConv2D (bias and ReLU fused as oneDNN post-ops),
  * Conv2DBackpropInput, Conv2DBackpropFilter, training-mode BatchNorm forward/backward under
  * the kernel names src/models/layers.ts routes to, and the float32 elementwise work that
- * dominates once those are fast (Add, Sub, Multiply, RealDiv with scalar or trailing
- * broadcasts, Relu, Step: optimizer updates, residual adds, ReLU and its gradient; GatherV2
- * of whole rows: mixup's permutations, in JavaScript). Cases
+ * dominates once those are fast (Add, Sub, Multiply, RealDiv with any broadcast, Relu,
+ * Step: optimizer updates, residual adds, ReLU and its gradient; and, in JavaScript,
+ * GatherV2 of whole rows (mixup's permutations) and Sum/Mean over adjacent axes). Cases
  * they do not cover (other layouts, dilations, dtypes, activations) run the cpu kernel
  * instead, so results never depend on which kernels are present. A self-check against the
  * cpu kernels at registration keeps a miscompiled addon from being used.
@@ -40,8 +40,8 @@ interface OneDnnAddon {
     x: Float32Array, dy: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, eps: number,
   ): void;
-  /** op: 0 add, 1 sub, 2 mul, 3 div; the shorter operand repeats cyclically. */
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div, broadcasting by strides (0 along repeated axes). */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   /** op: 0 relu, 1 step(alpha). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
 }
@@ -141,9 +141,12 @@ function outputF32(n: number): Float32Array {
   return new Float32Array(buf.buffer, buf.byteOffset, n);
 }
 
-/** Whether the given tensors (absent ones aside) are float32 and non-empty: native material. */
-function nativeInputs(...ts: (TensorInfo | undefined)[]): boolean {
-  return ts.every((t) => t == null || (t.dtype === 'float32' && size(t.shape) > 0));
+/**
+ * Whether the given tensors (absent ones aside) are non-empty float32 held in Float32Arrays:
+ * native material. (The cpu backend may keep a float32 cast of a bool tensor as bytes.)
+ */
+function nativeInputs(backend: CpuLikeBackend, ...ts: (TensorInfo | undefined)[]): boolean {
+  return ts.every((t) => t == null || (t.dtype === 'float32' && size(t.shape) > 0 && backend.data.get(t.dataId).values instanceof Float32Array));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ function conv2D(args: KernelArgs): TensorInfo {
   const backend = args.backend as CpuLikeBackend;
   const attrs = args.attrs ?? {};
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-  const g = isNhwc(attrs) && unitDilation(attrs) && nativeInputs(x, filter) ? geometry(x.shape, filter.shape, attrs) : null;
+  const g = isNhwc(attrs) && unitDilation(attrs) && nativeInputs(backend, x, filter) ? geometry(x.shape, filter.shape, attrs) : null;
   if (g == null) return cpuKernel('Conv2D')(args) as TensorInfo;
   const out = outputF32(g[0] * g[7] * g[8] * g[6]);
   loadAddon()!.convForward(f32(backend, x), f32(backend, filter), null, out, g, 0);
@@ -170,7 +173,7 @@ function fusedConv2D(args: KernelArgs): TensorInfo {
   const activation = (attrs['activation'] as string | undefined) ?? 'linear';
   const Co = filter!.shape[3];
   const supported =
-    isNhwc(attrs) && unitDilation(attrs) && nativeInputs(x, filter, bias) && preluActivationWeights == null &&
+    isNhwc(attrs) && unitDilation(attrs) && nativeInputs(backend, x, filter, bias) && preluActivationWeights == null &&
     (activation === 'linear' || activation === 'relu') && (bias == null || size(bias.shape) === Co);
   const g = supported ? geometry(x!.shape, filter!.shape, attrs) : null;
   if (g == null) return cpuKernel('FusedConv2D')(args) as TensorInfo;
@@ -185,7 +188,7 @@ function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const attrs = args.attrs ?? {};
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const inputShape = attrs['inputShape'] as number[];
-  const g = isNhwc(attrs) && nativeInputs(dy, filter) && size(inputShape) > 0 ? geometry(inputShape, filter.shape, attrs) : null;
+  const g = isNhwc(attrs) && nativeInputs(backend, dy, filter) && size(inputShape) > 0 ? geometry(inputShape, filter.shape, attrs) : null;
   if (g == null) return cpuKernel('Conv2DBackpropInput')(args) as TensorInfo;
   const out = outputF32(size(inputShape));
   loadAddon()!.convBackwardData(f32(backend, dy), f32(backend, filter), out, g);
@@ -197,7 +200,7 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const attrs = args.attrs ?? {};
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const filterShape = attrs['filterShape'] as number[];
-  const g = isNhwc(attrs) && nativeInputs(x, dy) && size(filterShape) > 0 ? geometry(x.shape, filterShape, attrs) : null;
+  const g = isNhwc(attrs) && nativeInputs(backend, x, dy) && size(filterShape) > 0 ? geometry(x.shape, filterShape, attrs) : null;
   if (g == null) return cpuKernel('Conv2DBackpropFilter')(args) as TensorInfo;
   const out = outputF32(size(filterShape));
   loadAddon()!.convBackwardWeights(f32(backend, x), f32(backend, dy), out, g);
@@ -251,33 +254,25 @@ function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
   ];
 }
 
-/**
- * Whether broadcasting a against b repeats the smaller cyclically over the larger: the larger
- * has the output's shape and the smaller is a trailing part of it (a scalar, a per-channel
- * vector, or the same shape), leading 1s aside.
- */
-function cyclic(a: number[], b: number[]): boolean {
-  const strip = (s: number[]) => {
-    let i = 0;
-    while (i < s.length && s[i] === 1) i++;
-    return s.slice(i);
-  };
-  const out = strip(tf.backend_util.assertAndGetBroadcastShape(a, b));
-  const [big, small] = (size(a) >= size(b) ? [a, b] : [b, a]).map(strip);
-  const tail = out.slice(out.length - small.length);
-  return big.length === out.length && big.every((d, i) => d === out[i]) && small.length <= out.length && small.every((d, i) => d === tail[i]);
+/** Strides of a tensor of `shape` broadcast to `outShape`: 0 along the axes it repeats over. */
+function broadcastStrides(shape: number[], outShape: number[]): Int32Array {
+  const off = outShape.length - shape.length;
+  const strides = new Int32Array(outShape.length);
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d + off] = shape[d] === 1 ? 0 : s;
+    s *= shape[d];
+  }
+  return strides;
 }
 
 function binary(name: string, op: number) {
   return (args: KernelArgs): TensorInfo => {
     const backend = args.backend as CpuLikeBackend;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    if (!nativeInputs(a, b) || !cyclic(a.shape, b.shape)) {
-      return cpuKernel(name)(args) as TensorInfo;
-    }
+    if (!nativeInputs(backend, a, b)) return cpuKernel(name)(args) as TensorInfo;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = outputF32(size(shape));
-    loadAddon()!.binary(op, f32(backend, a), f32(backend, b), out);
+    loadAddon()!.binary(op, f32(backend, a), f32(backend, b), out, Int32Array.from(shape), broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape));
     return backend.makeTensorInfo(shape, 'float32', out);
   };
 }
@@ -286,7 +281,7 @@ function unary(name: string, op: number) {
   return (args: KernelArgs): TensorInfo => {
     const backend = args.backend as CpuLikeBackend;
     const { x } = args.inputs as { x: TensorInfo };
-    if (!nativeInputs(x)) return cpuKernel(name)(args) as TensorInfo;
+    if (!nativeInputs(backend, x)) return cpuKernel(name)(args) as TensorInfo;
     const out = outputF32(size(x.shape));
     loadAddon()!.unary(op, f32(backend, x), out, (args.attrs?.['alpha'] as number | undefined) ?? 0);
     return backend.makeTensorInfo([...x.shape], 'float32', out);
@@ -318,6 +313,41 @@ function gatherRows(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...indices.shape, ...x.shape.slice(1)], x.dtype, out);
 }
 
+/**
+ * Sum and Mean of float32 over one run of adjacent axes (global average pooling, the loss's
+ * mean), summing in float64 in the cpu kernels' order, so the results are theirs bit for bit,
+ * without their transpose (an index computation per element). Mean divides each element
+ * first, as the cpu kernel does. Other axis sets go to the cpu kernels.
+ */
+function reduce(name: 'Sum' | 'Mean') {
+  return (args: KernelArgs): TensorInfo => {
+    const backend = args.backend as CpuLikeBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    const axes = [...new Set(tf.util.parseAxisParam(args.attrs?.['axis'] as number | number[], x.shape))].sort((p, q) => p - q);
+    if (!nativeInputs(backend, x) || axes.length === 0 || axes.some((a, i) => a !== axes[0] + i)) return cpuKernel(name)(args) as TensorInfo;
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    const outer = size(x.shape.slice(0, first));
+    const mid = size(x.shape.slice(first, last + 1));
+    const inner = size(x.shape.slice(last + 1));
+    const v = f32(backend, x);
+    const out = new Float32Array(outer * inner);
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      acc.fill(0);
+      for (let m = 0; m < mid; m++) {
+        const base = (o * mid + m) * inner;
+        if (name === 'Sum') for (let i = 0; i < inner; i++) acc[i] += v[base + i];
+        else for (let i = 0; i < inner; i++) acc[i] += Math.fround(v[base + i] / mid);
+      }
+      out.set(acc, o * inner);
+    }
+    const keepDims = args.attrs?.['keepDims'] === true;
+    const shape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
 const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
@@ -332,6 +362,8 @@ const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = 
   Relu: unary('Relu', 0),
   Step: unary('Step', 1),
   GatherV2: gatherRows,
+  Sum: reduce('Sum'),
+  Mean: reduce('Mean'),
 };
 
 /** Names of the native kernels, for run manifests. */

@@ -63,8 +63,9 @@ export function wasmInitialised(): boolean {
 
 /**
  * Initialises the wasm backend with `threads` XNNPACK threads (1 = the single-threaded SIMD
- * build) and makes it active. Returns the thread count in effect, which is the earlier one
- * when the backend was already initialised (a module's build cannot change in a process).
+ * build) and makes it active. Returns the thread count in effect: the earlier one when the
+ * backend was already initialised (a module's build cannot change in a process), 1 when the
+ * threaded build fails to start.
  */
 export async function initWasmBackend(threads: number): Promise<number> {
   if (wasmInitialised() || threads <= 1) {
@@ -79,13 +80,20 @@ export async function initWasmBackend(threads: number): Promise<number> {
   const cpus = os.cpus;
   URL.createObjectURL = () => worker;
   os.cpus = () => [...cpus(), ...cpus()];
+  let started: boolean;
   try {
-    if (!(await tf.setBackend('wasm'))) throw new Error('the threaded wasm backend failed to initialise');
-    await tf.ready();
+    started = await tf.setBackend('wasm');
   } finally {
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
   }
+  if (!started) {
+    // The backend's factory starts a fresh module on each attempt: fall back to one thread.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setThreadsCount(1);
+    return initWasmBackend(1);
+  }
+  await tf.ready();
   // XNNPACK's pool threads run for the life of the module; like the idle pool workers they
   // must not keep the process alive once the program is done. The idle workers (Emscripten
   // starts 8) are never used after this point, since XNNPACK creates its pool once, at

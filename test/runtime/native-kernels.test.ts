@@ -185,7 +185,9 @@ describe('native elementwise kernels against the cpu backend', { skip }, () => {
     [[2, 3, 5, 7], [7]], // per-channel
     [[7], [2, 3, 5, 7]],
     [[2, 3, 5, 7], [1, 1, 5, 7]], // trailing broadcast with leading 1s
-    [[2, 3, 5, 7], [2, 1, 1, 7]], // not cyclic: the cpu kernel's general broadcast
+    [[2, 3, 5, 7], [2, 1, 1, 7]], // strided broadcast (a mean's gradient)
+    [[4, 1, 3], [1, 5, 1]], // both operands broadcast
+    [[2, 3, 1, 7], [3, 5, 1]],
     [[300, 301], [300, 301]], // large enough to run on several threads
   ];
   for (const [op, f] of [
@@ -228,6 +230,31 @@ describe('native elementwise kernels against the cpu backend', { skip }, () => {
     }, 0);
     await tf.setBackend(ONEDNN_BACKEND);
     assert.throws(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([0, 3], 'int32')), /not in \[0, 2\]/);
+  });
+
+  for (const [shape, axis, keepDims] of [
+    [[4, 3, 5, 6], [1, 2], false], // global average pooling
+    [[4, 3, 5, 6], [0, 1, 2], true],
+    [[4, 3, 5, 6], undefined, false], // everything
+    [[4, 3, 5, 6], -1, false],
+    [[4, 3, 5, 6], [0, 2], false], // not adjacent: the cpu kernel
+    [[7, 9], 0, true],
+  ] as Array<[number[], number | number[] | undefined, boolean]>) {
+    test(`Sum and Mean of [${shape}] over ${JSON.stringify(axis)}${keepDims ? ', keepDims' : ''}, and the gradient`, async () => {
+      const xv = randomArray(shape.reduce((p, d) => p * d), 55, 3);
+      // The cpu kernels' own float64 sums in their order: equal to the last bit.
+      await compare(`reduce ${JSON.stringify(axis)}`, () => {
+        const x = tf.tensor(xv, shape);
+        return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims), tf.grad((xx) => tf.sum(tf.square(tf.mean(xx, axis, keepDims))))(x)];
+      }, 0);
+    });
+  }
+
+  test('float32 casts of bool tensors (kept as bytes by the cpu backend) still compute', async () => {
+    await compare('cast bool', () => {
+      const c = tf.cast(tf.greater(tf.tensor1d([1, -2, 3, 0]), 0), 'float32');
+      return [tf.sum(c), tf.mul(c, tf.tensor1d([2, 3, 4, 5])), tf.relu(c)];
+    }, 0);
   });
 
   test('integer arithmetic still runs on the cpu kernels', async () => {

@@ -502,57 +502,83 @@ napi_value BatchNormBackwardFn(napi_env env, napi_callback_info info) {
 // fast (optimizer updates, residual adds, ReLU and its gradient). Memory-bound: one pass,
 // split over the OpenMP threads when large (SERIAL_ELEMENTS).
 
-// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div. The shorter operand repeats
-// cyclically (a scalar, or a trailing-axes broadcast the caller has checked); `out` has the
-// longer one's length.
+// binary(op, a, b, out, shape, aStrides, bStrides): op 0 add, 1 sub, 2 mul, 3 div, with
+// NumPy broadcasting: `shape` is the output's and each operand's strides are 0 along the axes
+// it is broadcast over. Same-shape and scalar operands take flat loops; otherwise each
+// output row (the last axis) is one strided loop.
 template <typename Op>
-void binaryLoop(const float *a, int64_t na, const float *b, int64_t nb, float *out, int64_t n, Op op) {
-  if (na == n && nb == n) {
+void binaryLoop(const float *a, const float *b, float *out, const std::vector<int64_t> &shape,
+                const std::vector<int64_t> &as, const std::vector<int64_t> &bs, Op op) {
+  const size_t rank = shape.size();
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  bool aFull = true, bFull = true, aScalar = true, bScalar = true;
+  for (size_t d = 0, stride = 1; d < rank; d++) {
+    const size_t axis = rank - 1 - d;
+    if (shape[axis] == 1) continue;
+    aFull = aFull && as[axis] == static_cast<int64_t>(stride);
+    bFull = bFull && bs[axis] == static_cast<int64_t>(stride);
+    aScalar = aScalar && as[axis] == 0;
+    bScalar = bScalar && bs[axis] == 0;
+    stride *= shape[axis];
+  }
+  if (aFull && bFull) {
 #pragma omp parallel for simd schedule(static) if (n >= SERIAL_ELEMENTS)
     for (int64_t i = 0; i < n; i++) out[i] = op(a[i], b[i]);
-  } else if (nb == 1) {
+  } else if (aFull && bScalar) {
     const float bv = b[0];
 #pragma omp parallel for simd schedule(static) if (n >= SERIAL_ELEMENTS)
     for (int64_t i = 0; i < n; i++) out[i] = op(a[i], bv);
-  } else if (na == 1) {
+  } else if (aScalar && bFull) {
     const float av = a[0];
 #pragma omp parallel for simd schedule(static) if (n >= SERIAL_ELEMENTS)
     for (int64_t i = 0; i < n; i++) out[i] = op(av, b[i]);
-  } else if (na == n) {
-    const int64_t rows = n / nb;
-#pragma omp parallel for schedule(static) if (n >= SERIAL_ELEMENTS)
-    for (int64_t r = 0; r < rows; r++) {
-      const float *ar = a + r * nb;
-      float *o = out + r * nb;
-#pragma omp simd
-      for (int64_t c = 0; c < nb; c++) o[c] = op(ar[c], b[c]);
-    }
   } else {
-    const int64_t rows = n / na;
+    const int64_t inner = rank ? shape[rank - 1] : 1;
+    const int64_t rows = inner ? n / inner : 0;
+    const int64_t ai = rank ? as[rank - 1] : 0, bi = rank ? bs[rank - 1] : 0;
 #pragma omp parallel for schedule(static) if (n >= SERIAL_ELEMENTS)
     for (int64_t r = 0; r < rows; r++) {
-      const float *br = b + r * na;
-      float *o = out + r * na;
-#pragma omp simd
-      for (int64_t c = 0; c < na; c++) o[c] = op(a[c], br[c]);
+      int64_t ao = 0, bo = 0;
+      for (int64_t d = static_cast<int64_t>(rank) - 2, rem = r; d >= 0; d--) {
+        const int64_t coord = rem % shape[d];
+        rem /= shape[d];
+        ao += coord * as[d];
+        bo += coord * bs[d];
+      }
+      float *o = out + r * inner;
+      for (int64_t j = 0; j < inner; j++) o[j] = op(a[ao + j * ai], b[bo + j * bi]);
     }
   }
 }
 
 napi_value BinaryFn(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    Args a = getArgs(env, info, 4);
+    Args a = getArgs(env, info, 7);
     int op = static_cast<int>(number(a, 0));
     auto x = f32(a, 1, "a"), y = f32(a, 2, "b"), out = f32(a, 3, "out");
-    const int64_t n = static_cast<int64_t>(out.length), na = static_cast<int64_t>(x.length), nb = static_cast<int64_t>(y.length);
-    if (na == 0 || nb == 0 || (na != n && nb != n) || n % na != 0 || n % nb != 0) {
-      throw std::invalid_argument("binary: operand lengths do not broadcast cyclically");
+    auto sh = i32(a, 4, "shape"), xs = i32(a, 5, "aStrides"), ys = i32(a, 6, "bStrides");
+    if (xs.length != sh.length || ys.length != sh.length) throw std::invalid_argument("binary: strides and shape differ in rank");
+    std::vector<int64_t> shape(sh.data, sh.data + sh.length), as(xs.data, xs.data + xs.length), bs(ys.data, ys.data + ys.length);
+    int64_t n = 1, aEnd = 0, bEnd = 0;
+    for (size_t d = 0; d < shape.size(); d++) {
+      if (shape[d] < 0 || as[d] < 0 || bs[d] < 0) throw std::invalid_argument("binary: negative shape or stride");
+      n *= shape[d];
+      if (shape[d] > 0) {
+        aEnd += (shape[d] - 1) * as[d];
+        bEnd += (shape[d] - 1) * bs[d];
+      }
+    }
+    if (static_cast<int64_t>(out.length) != n) throw std::invalid_argument("binary: output size does not match the shape");
+    if (n == 0) return;
+    if (aEnd >= static_cast<int64_t>(x.length) || bEnd >= static_cast<int64_t>(y.length)) {
+      throw std::invalid_argument("binary: strides reach past an operand");
     }
     switch (op) {
-      case 0: binaryLoop(x.data, na, y.data, nb, out.data, n, [](float p, float q) { return p + q; }); break;
-      case 1: binaryLoop(x.data, na, y.data, nb, out.data, n, [](float p, float q) { return p - q; }); break;
-      case 2: binaryLoop(x.data, na, y.data, nb, out.data, n, [](float p, float q) { return p * q; }); break;
-      case 3: binaryLoop(x.data, na, y.data, nb, out.data, n, [](float p, float q) { return p / q; }); break;
+      case 0: binaryLoop(x.data, y.data, out.data, shape, as, bs, [](float p, float q) { return p + q; }); break;
+      case 1: binaryLoop(x.data, y.data, out.data, shape, as, bs, [](float p, float q) { return p - q; }); break;
+      case 2: binaryLoop(x.data, y.data, out.data, shape, as, bs, [](float p, float q) { return p * q; }); break;
+      case 3: binaryLoop(x.data, y.data, out.data, shape, as, bs, [](float p, float q) { return p / q; }); break;
       default: throw std::invalid_argument("binary: unknown op");
     }
   });
