@@ -71,12 +71,14 @@ export interface BackendHint {
 }
 
 /**
- * Below this size the threaded wasm backend outruns the oneDNN one on 2 cores: per-kernel
- * overheads of the cpu backend's JS side dominate tiny networks. Measured on PreActResNet18:
- * width 8 (0.18 M parameters, the quickstart): wasm 127 img/s, onednn 48; width 16 (0.70 M,
- * results/bench): onednn 266, wasm 98; width 64 (11 M): onednn 34, wasm 6.
+ * Below this size `auto` would prefer the threaded wasm backend to the oneDNN one. Since the
+ * oneDNN backend runs small problems on one thread and its elementwise work natively, it is
+ * the faster at every size measured on 2 cores (PreActResNet18; results/bench/bench.md):
+ * width 2 (smoke configs) 1,050 img/s against wasm's 480; width 8 (0.18 M parameters, the
+ * quickstart) 612 against 330; width 16 (0.70 M) 220 against 102; width 64 (11 M) 37.5
+ * against 11.1. Hence 0: the hook stays for backends whose crossover is not at zero.
  */
-export const ONEDNN_MIN_PARAMS = 400_000;
+export const ONEDNN_MIN_PARAMS = 0;
 
 /**
  * Some backend for small bookkeeping before the real selection (e.g. counting a model's

@@ -9,14 +9,15 @@
  * tested against in the same process, and switching between the two needs no global state.
  *
  * Native kernels: Conv2D, FusedConv2D (bias and ReLU fused as oneDNN post-ops),
- * Conv2DBackpropInput, Conv2DBackpropFilter, training-mode BatchNorm forward/backward under
- * the kernel names src/models/layers.ts routes to, and the float32 elementwise work that
- * dominates once those are fast (Add, Sub, Multiply, RealDiv with any broadcast, Relu,
- * Step: optimizer updates, residual adds, ReLU and its gradient; and, in JavaScript,
- * GatherV2 of whole rows (mixup's permutations) and Sum/Mean over adjacent axes). Cases
- * they do not cover (other layouts, dilations, dtypes, activations) run the cpu kernel
- * instead, so results never depend on which kernels are present. A self-check against the
- * cpu kernels at registration keeps a miscompiled addon from being used.
+ * Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul (sgemm), training-mode BatchNorm
+ * forward/backward under the kernel names src/models/layers.ts routes to, and the float32
+ * elementwise work that dominates once those are fast (Add, Sub, Multiply, RealDiv with any
+ * broadcast, Relu, Step: optimizer updates, residual adds, ReLU and its gradient). In
+ * JavaScript, without the cpu kernels' per-element index arithmetic: GatherV2 of whole rows
+ * (mixup's permutations) and Sum/Mean over adjacent axes. Cases they do not cover (other
+ * layouts, dilations, dtypes, activations) run the cpu kernel instead, so results never
+ * depend on which kernels are present. A self-check against the cpu kernels at registration
+ * keeps a miscompiled addon from being used.
  *
  * When the addon is not installed (no libdnnl-dev at install time) nothing is registered
  * and `oneDnnAvailable()` says so; nothing is printed.
@@ -44,6 +45,8 @@ interface OneDnnAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   /** op: 0 relu, 1 step(alpha). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** geometry: [batch, M, N, K, transposeA, transposeB, aBatched, bBatched]. */
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
 }
 
 /** The part of the cpu backend class our kernels use. */
@@ -348,6 +351,34 @@ function reduce(name: 'Sum' | 'Mean') {
   };
 }
 
+/**
+ * BatchMatMul through oneDNN's sgemm, one call per batch entry, when the batch dimensions of
+ * a and b are equal or one side has none to speak of (the linear layer and its gradients);
+ * other broadcasts go to the cpu kernel, which computes in JavaScript.
+ */
+function batchMatMul(args: KernelArgs): TensorInfo {
+  const backend = args.backend as CpuLikeBackend;
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  const ta = args.attrs?.['transposeA'] === true;
+  const tb = args.attrs?.['transposeB'] === true;
+  const fallback = () => cpuKernel('BatchMatMul')(args) as TensorInfo;
+  if (!nativeInputs(backend, a, b) || a.shape.length < 2 || b.shape.length < 2) return fallback();
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const [M, K] = ta ? [ac, ar] : [ar, ac];
+  const [K2, N] = tb ? [bc, br] : [br, bc];
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const same = aBatch.length === bBatch.length && aBatch.every((d, i) => d === bBatch[i]);
+  if (K !== K2 || !(same || size(aBatch) === 1 || size(bBatch) === 1)) return fallback();
+  const outBatch = tf.backend_util.assertAndGetBroadcastShape(aBatch, bBatch);
+  const batch = size(outBatch);
+  const out = outputF32(batch * M * N);
+  const geometry = Int32Array.from([batch, M, N, K, ta ? 1 : 0, tb ? 1 : 0, size(aBatch) === batch ? 1 : 0, size(bBatch) === batch ? 1 : 0]);
+  loadAddon()!.matmul(f32(backend, a), f32(backend, b), out, geometry);
+  return backend.makeTensorInfo([...outBatch, M, N], 'float32', out);
+}
+
 const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
@@ -364,6 +395,7 @@ const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = 
   GatherV2: gatherRows,
   Sum: reduce('Sum'),
   Mean: reduce('Mean'),
+  BatchMatMul: batchMatMul,
 };
 
 /** Names of the native kernels, for run manifests. */

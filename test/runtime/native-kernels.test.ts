@@ -257,6 +257,28 @@ describe('native elementwise kernels against the cpu backend', { skip }, () => {
     }, 0);
   });
 
+  for (const [as, bs, ta, tb] of [
+    [[6, 9], [9, 4], false, false], // the linear layer
+    [[9, 6], [9, 4], true, false], // its weight gradient
+    [[6, 4], [9, 4], false, true], // its input gradient
+    [[3, 5, 7], [3, 7, 2], false, false], // batched
+    [[3, 7, 5], [7, 2], true, false], // b shared by the batch
+    [[1, 5, 7], [2, 3, 2, 7], false, true], // a shared, b batched over two axes
+    [[2, 5, 7], [3, 7, 2], false, false], // batch dimensions that do not broadcast: the cpu kernel's error
+  ] as Array<[number[], number[], boolean, boolean]>) {
+    test(`BatchMatMul [${as}]${ta ? 'ᵀ' : ''} × [${bs}]${tb ? 'ᵀ' : ''}`, async () => {
+      const av = randomArray(as.reduce((p, d) => p * d), 56);
+      const bv = randomArray(bs.reduce((p, d) => p * d), 57);
+      const f = () => tf.matMul(tf.tensor(av, as), tf.tensor(bv, bs), ta, tb);
+      if (as[0] === 2 && bs[0] === 3) {
+        await tf.setBackend(ONEDNN_BACKEND);
+        assert.throws(() => tf.tidy(f));
+        return;
+      }
+      await compare(`matMul [${as}] [${bs}]`, f);
+    });
+  }
+
   test('integer arithmetic still runs on the cpu kernels', async () => {
     await compare('int add', () => tf.cast(tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.tensor1d([4, 5, 6], 'int32')), 'float32'), 0);
   });

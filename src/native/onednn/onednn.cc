@@ -609,6 +609,33 @@ napi_value UnaryFn(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------
+// matmul(a, b, out, p): p = [batch, M, N, K, transposeA, transposeB, aBatched, bBatched];
+// row-major out[i] = op(a[i]) x op(b[i]) for each batch entry i, where an operand that is not
+// batched is shared by all of them.
+
+napi_value MatMulFn(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a = getArgs(env, info, 4);
+    auto x = f32(a, 0, "a"), y = f32(a, 1, "b"), out = f32(a, 2, "out");
+    auto p = i32(a, 3, "geometry");
+    if (p.length != 8) throw std::invalid_argument("matmul geometry: expected 8 integers");
+    const int64_t batch = p.data[0], M = p.data[1], N = p.data[2], K = p.data[3];
+    const bool ta = p.data[4] != 0, tb = p.data[5] != 0, aBatched = p.data[6] != 0, bBatched = p.data[7] != 0;
+    need(x, (aBatched ? batch : 1) * M * K, "a");
+    need(y, (bBatched ? batch : 1) * K * N, "b");
+    need(out, batch * M * N, "out");
+    SerialIf serial(batch * M * N * K < SERIAL_CONV_MACS);
+    for (int64_t i = 0; i < batch; i++) {
+      const float *ai = x.data + (aBatched ? i * M * K : 0);
+      const float *bi = y.data + (bBatched ? i * K * N : 0);
+      dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, ai, ta ? M : K, bi, tb ? K : N, 0.f,
+                                    out.data + i * M * N, N);
+      if (st != dnnl_success) throw std::runtime_error("oneDNN: sgemm failed");
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
 
 napi_value InfoFn(napi_env env, napi_callback_info) {
   napi_value out, v;
@@ -641,6 +668,7 @@ napi_value Init(napi_env env, napi_value exports) {
   define(env, exports, "batchNormBackward", BatchNormBackwardFn);
   define(env, exports, "binary", BinaryFn);
   define(env, exports, "unary", UnaryFn);
+  define(env, exports, "matmul", MatMulFn);
   return exports;
 }
 
