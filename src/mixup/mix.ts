@@ -55,33 +55,43 @@ export function sampleExampleMix(rng: Rng, eligible: number[], alpha: number, n:
   return { layers, lambdas, perm };
 }
 
-export function inversePermutation(perm: Int32Array): Int32Array {
-  const inv = new Int32Array(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
+/**
+ * The n×n matrix that mixes rows: row i holds a_i at column i and 1 − a_i at column π(i)
+ * (a single 1 for a self-pair, or when a_i = 1).
+ */
+export function mixMatrix(coef: ArrayLike<number>, perm: Int32Array): Float32Array {
+  const n = perm.length;
+  // Summed in float64, so a self-pair's λ + (1 − λ) is exactly 1.
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    m[i * n + i] += coef[i];
+    m[i * n + perm[i]] += 1 - coef[i];
+  }
+  return Float32Array.from(m);
 }
 
 /**
- * Rows of `h` in the order `perm`. Its gradient is the rows of dy in the inverse order:
- * exact for a permutation, and cheaper than gather's general scatter-add gradient.
+ * M·h along the batch axis, differentiable in h (gradient Mᵀ·dy). One matrix product does the
+ * gather, the two scalings and the sum of λ·h + (1−λ)·h[π] in one kernel on every backend, and
+ * keeps no full-size tensor for the backward pass: 3–4× faster than those four ops on oneDNN,
+ * as fast on wasm (scripts/bench.ts).
  */
-export function permuteRows<T extends tf.Tensor>(h: T, perm: Int32Array): T {
+export function mixRows<T extends tf.Tensor>(h: T, m: Float32Array): T {
+  const n = h.shape[0];
+  const mt = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) mt[j * n + i] = m[i * n + j];
+  const product = (matrix: Float32Array, x: tf.Tensor) =>
+    tf.tidy(() => tf.reshape(tf.matMul(tf.tensor2d(matrix, [n, n]), tf.reshape(x, [n, -1])), x.shape));
   const f = tf.customGrad((x, save) => {
     (save as tf.GradSaveFunc)([]);
-    return {
-      value: tf.tidy(() => {
-        const idx = tf.tensor1d(perm, 'int32');
-        return tf.gather(x as tf.Tensor, idx);
-      }),
-      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.gather(dy, tf.tensor1d(inversePermutation(perm), 'int32'))),
-    };
+    return { value: product(m, x as tf.Tensor), gradFunc: (dy: tf.Tensor) => product(mt, dy) };
   });
   return f(h) as T;
 }
 
 /** λ·h + (1−λ)·h[π], differentiable in h. */
 export function mixHidden<T extends tf.Tensor>(h: T, s: MixSample): T {
-  return tf.add(tf.mul(h, s.lambda), tf.mul(permuteRows(h, s.perm), 1 - s.lambda)) as T;
+  return mixRows(h, mixMatrix(new Float64Array(s.perm.length).fill(s.lambda), s.perm));
 }
 
 /**
@@ -89,12 +99,8 @@ export function mixHidden<T extends tf.Tensor>(h: T, s: MixSample): T {
  * for the examples that mix here and 1 (unchanged) for the others.
  */
 export function mixExamplesAt<T extends tf.Tensor>(h: T, s: ExampleMix, layer: number): T {
-  const a = Float32Array.from(s.lambdas, (lam, i) => (s.layers[i] === layer ? lam : 1));
-  const shape = [a.length, ...h.shape.slice(1).map(() => 1)];
-  return tf.tidy(() => {
-    const coef = tf.tensor(a, shape);
-    return tf.add(tf.mul(h, coef), tf.mul(permuteRows(h, s.perm), tf.sub(1, coef))) as T;
-  });
+  const a = Float64Array.from(s.lambdas, (lam, i) => (s.layers[i] === layer ? lam : 1));
+  return mixRows(h, mixMatrix(a, s.perm));
 }
 
 /** One-hot targets [n, classes], mixed when a sample is given. Computed in JS: no gradient needed. */

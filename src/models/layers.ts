@@ -18,8 +18,8 @@ export interface ForwardContext {
    */
   stats?: BatchStats[];
   /**
-   * Differentiate training-mode BatchNorm by autodiff through the moments instead of the
-   * closed form: a slower reference path for tests and debugging.
+   * Differentiate training-mode BatchNorm-ReLU by autodiff of the textbook formula instead
+   * of the fused closed form: a slower reference path for tests and debugging.
    */
   autodiffBatchNorm?: boolean;
 }
@@ -45,67 +45,81 @@ const REDUCE_AXES = [0, 1, 2];
 export const BN_TRAINING_KERNEL = 'BatchNormTrainingNHWC';
 export const BN_TRAINING_GRAD_KERNEL = 'BatchNormTrainingNHWCGrad';
 
-/** Training-mode BatchNorm through the active backend's native kernels. */
-function batchNormTrainNative(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum: number): tf.Tensor4D {
+/**
+ * Training-mode relu(BatchNorm(x)) as one differentiable unit. Every BN in these networks
+ * feeds a ReLU, and tfjs frees nothing of a step until its backward pass ends, so the unit
+ * keeps only tensors that outlive it anyway: x (an earlier layer's output) and its own output
+ * a (the next conv's input). x̂ is recomputed in the backward and the ReLU mask is a > 0.
+ * Kept separately, the BN output, x̂ and the ReLU's gradient would each add a full-size
+ * tensor per layer: +40 % peak memory for PreActResNet18. The backward is the closed form
+ *   dy = da·[a > 0],  dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy,
+ * which also avoids the full-size broadcasts (Tile) of autodiff through the moments.
+ * The backend's native BN kernels run it where registered (the 'onednn' backend).
+ */
+function batchNormReluTrain(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum: number): tf.Tensor4D {
   const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const native = tf.getKernel(BN_TRAINING_KERNEL, tf.getBackend()) != null;
   const attrs = { varianceEpsilon: BN_EPS };
   const f = tf.customGrad((xIn, gamma, beta, save) => {
-    const [y, mean, variance] = tf.engine().runKernel(BN_TRAINING_KERNEL, { x: xIn as tf.Tensor, scale: gamma as tf.Tensor, offset: beta as tf.Tensor }, attrs) as tf.Tensor[];
-    (save as tf.GradSaveFunc)([xIn as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor, mean, variance]);
+    const xt = xIn as tf.Tensor4D;
+    let y: tf.Tensor;
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (native) {
+      [y, mean, variance] = tf.engine().runKernel(BN_TRAINING_KERNEL, { x: xt, scale: gamma as tf.Tensor, offset: beta as tf.Tensor }, attrs) as tf.Tensor[];
+    } else {
+      ({ mean, variance } = tf.moments(xt, REDUCE_AXES));
+      const xhat = tf.mul(tf.sub(xt, mean), tf.rsqrt(tf.add(variance, BN_EPS)));
+      y = tf.add(tf.mul(xhat, gamma as tf.Tensor), beta as tf.Tensor);
+    }
+    const a = tf.relu(y);
+    (save as tf.GradSaveFunc)([xt, a, gamma as tf.Tensor, beta as tf.Tensor, mean, variance]);
     ctx.stats?.push({ bn, mean: tf.keep(tf.clone(mean)) as tf.Tensor1D, variance: tf.keep(tf.clone(variance)) as tf.Tensor1D, count, momentum });
     return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, [sx, sgamma, sbeta, smean, svariance]: tf.Tensor[]) =>
-        tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, { dy, x: sx, scale: sgamma, offset: sbeta, mean: smean, variance: svariance }, attrs) as tf.Tensor[],
+      value: a,
+      // tfjs runs a custom gradient outside any tidy scope: without this one, every
+      // temporary here would live until the whole backward pass ends.
+      gradFunc: (da: tf.Tensor, [sx, sa, sgamma, sbeta, smean, svariance]: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const dy = tf.mul(da, tf.step(sa));
+          if (native) {
+            const inputs = { dy, x: sx, scale: sgamma, offset: sbeta, mean: smean, variance: svariance };
+            return tf.engine().runKernel(BN_TRAINING_GRAD_KERNEL, inputs, attrs) as tf.Tensor[];
+          }
+          const invstd = tf.rsqrt(tf.add(svariance, BN_EPS));
+          const xhat = tf.mul(tf.sub(sx, smean), invstd);
+          const sumDy = tf.sum(dy, REDUCE_AXES);
+          const sumDyXhat = tf.sum(tf.mul(dy, xhat), REDUCE_AXES);
+          const scale = tf.div(tf.mul(sgamma, invstd), count);
+          const dx = tf.mul(scale, tf.sub(tf.sub(tf.mul(dy, count), sumDy), tf.mul(xhat, sumDyXhat)));
+          return [dx, sumDyXhat, sumDy];
+        }),
     };
   });
   return f(x, bn.gamma, bn.beta) as tf.Tensor4D;
 }
 
 /**
- * Training-mode BatchNorm with a closed-form backward pass:
- *   dx = γ·invstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
- * Autodiff through the moments would materialize full-size broadcasts (Tile) that cost
- * time and memory on every backend.
+ * BatchNorm alone: running statistics in eval mode; in training mode the textbook formula,
+ * differentiated by autodiff (the reference that the fused unit is tested against).
  */
-function batchNormTrain(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum: number): tf.Tensor4D {
-  const count = x.shape[0] * x.shape[1] * x.shape[2];
-  const f = tf.customGrad((xIn, gamma, beta, save) => {
-    const xt = xIn as tf.Tensor4D;
-    const { mean, variance } = tf.moments(xt, REDUCE_AXES);
-    const invstd = tf.rsqrt(tf.add(variance, BN_EPS));
-    const xhat = tf.mul(tf.sub(xt, mean), invstd);
-    const y = tf.add(tf.mul(xhat, gamma as tf.Tensor), beta as tf.Tensor);
-    (save as tf.GradSaveFunc)([xhat, invstd, gamma as tf.Tensor]);
-    ctx.stats?.push({ bn, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count, momentum });
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sxhat, sinvstd, sgamma] = saved;
-        const sumDy = tf.sum(dy, REDUCE_AXES);
-        const sumDyXhat = tf.sum(tf.mul(dy, sxhat), REDUCE_AXES);
-        const scale = tf.div(tf.mul(sgamma, sinvstd), count);
-        const dx = tf.mul(scale, tf.sub(tf.sub(tf.mul(dy, count), sumDy), tf.mul(sxhat, sumDyXhat)));
-        return [dx, sumDyXhat, sumDy];
-      },
-    };
-  });
-  return f(x, bn.gamma, bn.beta) as tf.Tensor4D;
-}
-
 export function batchNorm(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum = 0.1): tf.Tensor4D {
-  if (ctx.training && ctx.autodiffBatchNorm) {
+  if (ctx.training) {
     const { mean, variance } = tf.moments(x, REDUCE_AXES);
     ctx.stats?.push({ bn, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2], momentum });
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, BN_EPS))), bn.gamma), bn.beta);
   }
-  if (ctx.training && tf.getKernel(BN_TRAINING_KERNEL, tf.getBackend()) != null) return batchNormTrainNative(x, bn, ctx, momentum);
-  if (ctx.training) return batchNormTrain(x, bn, ctx, momentum);
   return tf.tidy(() => {
     const scale = tf.mul(bn.gamma, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
     const shift = tf.sub(bn.beta, tf.mul(bn.runningMean, scale));
     return tf.add(tf.mul(x, scale), shift);
   });
+}
+
+/** relu(BatchNorm(x)), the pre-activation of every block and head. */
+export function batchNormRelu(x: tf.Tensor4D, bn: BatchNormParams, ctx: ForwardContext, momentum = 0.1): tf.Tensor4D {
+  if (ctx.training && !ctx.autodiffBatchNorm) return batchNormReluTrain(x, bn, ctx, momentum);
+  return tf.relu(batchNorm(x, bn, ctx, momentum));
 }
 
 /**
@@ -137,8 +151,6 @@ export function conv2d(x: tf.Tensor4D, w: tf.Variable, stride: number, pad: numb
   const y = tf.conv2d(x, w as tf.Tensor4D, stride, pad === 0 ? 'valid' : [[0, 0], [pad, pad], [pad, pad], [0, 0]]);
   return bias ? tf.add(y, bias) : y;
 }
-
-export const relu = (x: tf.Tensor4D): tf.Tensor4D => tf.relu(x);
 
 /** The classifier head: global average pool (the official avg_pool2d over the final map), then dense. */
 export function poolAndClassify(x: tf.Tensor4D, w: tf.Variable, b: tf.Variable): tf.Tensor4D {

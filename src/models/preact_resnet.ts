@@ -6,7 +6,7 @@
  * boundaries where Manifold Mixup may mix (SPEC §1–2).
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, conv2d, poolAndClassify, relu, type ForwardContext } from './layers.js';
+import { batchNormRelu, conv2d, poolAndClassify, type ForwardContext } from './layers.js';
 import { ParamStore, type BatchNormParams } from './params.js';
 import { segmentedModel, type Model, type ModelOptions } from './model.js';
 
@@ -53,11 +53,11 @@ function preActBlock(p: ParamStore, name: string, type: PreActBlockType, inPlane
 
 function blockForward(b: PreActBlock, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
   const [first, ...rest] = b.units;
-  const a = relu(batchNorm(x, first.bn, ctx));
+  const a = batchNormRelu(x, first.bn, ctx);
   // The projection shortcut sees the pre-activated input; the identity sees x itself.
   const sc = b.shortcut ? conv2d(a, b.shortcut, b.stride, 0) : x;
   let out = conv2d(a, first.conv, first.stride, first.pad);
-  for (const u of rest) out = conv2d(relu(batchNorm(out, u.bn, ctx)), u.conv, u.stride, u.pad);
+  for (const u of rest) out = conv2d(batchNormRelu(out, u.bn, ctx), u.conv, u.stride, u.pad);
   return tf.add(out, sc);
 }
 
@@ -106,7 +106,7 @@ export function preActResNet(arch: PreActArch, opts: ModelOptions, params: Param
     (x: tf.Tensor4D, ctx: ForwardContext) => runStage(2, x, ctx),
     (x: tf.Tensor4D, ctx: ForwardContext) => {
       let out = runStage(3, x, ctx);
-      if (finalBn) out = relu(batchNorm(out, finalBn, ctx));
+      if (finalBn) out = batchNormRelu(out, finalBn, ctx);
       // The official avg_pool2d(out, 4) on the 4×4 final map.
       return poolAndClassify(out, linearW, linearB);
     },

@@ -8,7 +8,7 @@
  * bn1 (the head), linear.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNorm, conv2d, poolAndClassify, relu, type ForwardContext } from './layers.js';
+import { batchNormRelu, conv2d, poolAndClassify, type ForwardContext } from './layers.js';
 import type { BatchNormParams, ParamStore } from './params.js';
 import { segmentedModel, type Model, type ModelOptions } from './model.js';
 
@@ -45,8 +45,8 @@ function wideBlock(p: ParamStore, name: string, inPlanes: number, planes: number
 }
 
 function blockForward(b: WideBlock, x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-  let out = conv2d(relu(batchNorm(x, b.bn1, ctx)), b.conv1.w, 1, 1, b.conv1.b);
-  out = conv2d(relu(batchNorm(out, b.bn2, ctx)), b.conv2.w, b.stride, 1, b.conv2.b);
+  let out = conv2d(batchNormRelu(x, b.bn1, ctx), b.conv1.w, 1, 1, b.conv1.b);
+  out = conv2d(batchNormRelu(out, b.bn2, ctx), b.conv2.w, b.stride, 1, b.conv2.b);
   const sc = b.shortcut ? conv2d(x, b.shortcut.w, b.stride, 0, b.shortcut.b) : x;
   return tf.add(out, sc);
 }
@@ -101,7 +101,7 @@ export function wideResNet(arch: WrnArch, opts: ModelOptions, params: ParamStore
     (x: tf.Tensor4D, ctx: ForwardContext) => runStage(2, x, ctx),
     (x: tf.Tensor4D, ctx: ForwardContext) => {
       // The official avg_pool2d(out, 8) on the 8×8 final map.
-      return poolAndClassify(relu(batchNorm(x, headBn, ctx, WRN_HEAD_BN_MOMENTUM)), linearW, linearB);
+      return poolAndClassify(batchNormRelu(x, headBn, ctx, WRN_HEAD_BN_MOMENTUM), linearW, linearB);
     },
   ];
 

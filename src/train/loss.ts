@@ -15,7 +15,7 @@ const clampedLog = tf.customGrad((t, save) => {
   (save as tf.GradSaveFunc)([x, logT]);
   return {
     value: logT,
-    gradFunc: (dy: tf.Tensor, [xs, ls]: tf.Tensor[]) => tf.where(tf.greater(ls, -100), tf.div(dy, xs), tf.zerosLike(dy)),
+    gradFunc: (dy: tf.Tensor, [xs, ls]: tf.Tensor[]) => tf.tidy(() => tf.where(tf.greater(ls, -100), tf.div(dy, xs), tf.zerosLike(dy))),
   };
 }) as (t: tf.Tensor) => tf.Tensor;
 

@@ -10,15 +10,20 @@ import type { Model } from '../models/model.js';
 export const WASM_STEP_BUDGET_BYTES = 3 * 2 ** 30;
 
 /**
- * Bytes a training step holds per element of the residual stream: each block keeps its BN,
- * ReLU and conv outputs and their gradients, and the heap grows in steps. Measured with
- * scripts/bench-memory.ts on PreActResNet18 (peak wasm heap after one step): 104–140 bytes
- * at batch ≥ 16 (more at tiny batches, where fixed costs dominate); 160 leaves a margin.
+ * A step's peak heap = a fixed part that grows with the parameters (weights, gradients,
+ * momentum, update temporaries, the module itself) + a part per example that grows with the
+ * activations the backward pass keeps. Measured with scripts/bench-memory.ts on
+ * PreActResNet18 (peak wasm heap after one step): widths 16, 32, 64 and batches 16 to 100 fit
+ * 24 bytes per parameter + 60 bytes per residual-stream element; later steps add up to 12 %
+ * (fragmentation, threaded build: 2.31 GiB at width 64, batch 100). The plan uses 24 + 80.
+ * Other blocks keep more or less per residual element: after two steps WRN-28-10 (batch 17)
+ * peaked at 95 % of its plan and PreActResNet50 (batch 17) at 77 %.
  */
-export const BYTES_PER_ACTIVATION = 4 * 40;
+export const BYTES_PER_PARAMETER = 24;
+export const BYTES_PER_ACTIVATION = 80;
 
 export function stepBytes(model: Model, examples: number): number {
-  return examples * model.activationsPerExample * BYTES_PER_ACTIVATION;
+  return model.params.countTrainable() * BYTES_PER_PARAMETER + examples * model.activationsPerExample * BYTES_PER_ACTIVATION;
 }
 
 /**

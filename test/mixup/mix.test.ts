@@ -1,8 +1,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inversePermutation, mixedTargets, mixExamplesAt, mixHidden, permuteRows, sampleMix, type ExampleMix, type MixSample } from '../../src/mixup/mix.js';
+import { mixedTargets, mixExamplesAt, mixHidden, mixMatrix, sampleMix, type ExampleMix, type MixSample } from '../../src/mixup/mix.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { maxAbsDiff, tf, useBackend } from '../helpers/tf.js';
+import { maxAbsDiff, randomArray, tf, useBackend } from '../helpers/tf.js';
 
 before(() => useBackend('cpu'));
 
@@ -27,14 +27,19 @@ test('mixing hidden states is λ·h + (1−λ)·h[π], by hand', () => {
   tf.dispose([h, out]);
 });
 
-test('the gradient of a permutation is the inverse permutation, equal to gather\'s', () => {
+test('the mixing matrix: a_i on the diagonal, 1 − a_i at the partner, exactly 1 for a self-pair', () => {
+  const m = mixMatrix([0.25, 0.6, 0.9], Int32Array.from([1, 0, 2]));
+  assert.deepEqual([...m], [0.25, 0.75, 0, Math.fround(0.4), Math.fround(0.6), 0, 0, 0, 1]);
+});
+
+test('the gradient of row mixing equals autodiff of λ·h + (1−λ)·gather(h, π)', () => {
   const perm = Int32Array.from([3, 0, 2, 1]);
-  const x = tf.tensor2d([[1, -2], [0.5, 3], [4, 1], [-1, 2]]);
-  const w = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
-  const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(permuteRows(v, perm), w)))(x);
-  const ref = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.gather(v, tf.tensor1d(perm, 'int32')), w)))(x);
-  assert.ok(maxAbsDiff(ours.dataSync(), ref.dataSync()) < 1e-7);
-  assert.deepEqual([...inversePermutation(perm)], [1, 3, 2, 0]);
+  const x = tf.tensor3d(randomArray(4 * 3 * 2, 5), [4, 3, 2]);
+  const w = tf.tensor3d(randomArray(4 * 3 * 2, 6), [4, 3, 2]);
+  const s = { layer: 1, lambda: 0.35, perm };
+  const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(mixHidden(v, s), w)))(x);
+  const ref = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.mul(v, 0.35), tf.mul(tf.gather(v, tf.tensor1d(perm, 'int32')), 0.65)), w)))(x);
+  assert.ok(maxAbsDiff(ours.dataSync(), ref.dataSync()) < 1e-6);
   tf.dispose([x, w, ours, ref]);
 });
 

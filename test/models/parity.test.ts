@@ -3,7 +3,9 @@
  * same weights and input → same logits, loss, every parameter gradient and updated running
  * statistics in training mode (mixing at layer k), and same logits, loss and gradients
  * (parameters and input) in eval mode. Every block type, the WRN variant, both stem strides,
- * on the cpu backend and on the wasm backend (with our training kernels).
+ * on the cpu backend, on the wasm backend (with our training kernels) and on the onednn
+ * backend where its addon is built (skipped with the reason otherwise; CI requires the addon
+ * through test/runtime/native-kernels.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,7 @@ import { createModel } from '../../src/models/registry.js';
 import { fromStateDict, toTorchLayout } from '../../src/models/state_dict.js';
 import type { Model } from '../../src/models/model.js';
 import { bceOnSoftmax } from '../../src/train/loss.js';
+import { oneDnnAvailable } from '../../src/runtime/native-kernels.js';
 import { packageRoot } from '../../src/runtime/paths.js';
 import { tf, useBackend } from '../helpers/tf.js';
 
@@ -48,9 +51,10 @@ const index = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as { con
  * Relative tolerance per backend. The cpu backend accumulates sums in float64 (JS numbers):
  * its worst error against the float64 reference is 2.5e-5. The wasm backend (XNNPACK convs,
  * its reductions) accumulates in float32; on the 49-BatchNorm, 2-channel bottleneck network
- * that noise reaches 2.5e-4 in a few BN gradients (5e-6 on the other networks).
+ * that noise reaches 2.5e-4 in a few BN gradients (5e-6 on the other networks). oneDNN
+ * likewise accumulates in float32.
  */
-const RTOL = { cpu: 1e-4, wasm: 1e-3 } as const;
+const RTOL = { cpu: 1e-4, wasm: 1e-3, onednn: 1e-3 } as const;
 let rtol: number = RTOL.cpu;
 
 /**
@@ -194,9 +198,12 @@ test('the fixtures cover every block type, the WRN variant, every mixing layer a
   assert.ok(index.configs.some((c) => c.final_bn));
 });
 
-for (const backend of ['cpu', 'wasm'] as const) {
+const noAddon = oneDnnAvailable() ? false : 'the oneDNN addon is not built (install libdnnl-dev, then npm install)';
+
+for (const backend of ['cpu', 'wasm', 'onednn'] as const) {
   for (const cfg of index.configs) {
-    test(`${backend}: ${cfg.name} (${cfg.arch}, width ${cfg.width}, ${cfg.size}×${cfg.size}) matches PyTorch, training and eval mode`, async () => {
+    const name = `${backend}: ${cfg.name} (${cfg.arch}, width ${cfg.width}, ${cfg.size}×${cfg.size}) matches PyTorch, training and eval mode`;
+    test(name, { skip: backend === 'onednn' ? noAddon : false }, async () => {
       await useBackend(backend);
       rtol = RTOL[backend];
       checkConfig(cfg);

@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchNorm, updateRunningStats, type BatchStats } from '../../src/models/layers.js';
+import { batchNorm, batchNormRelu, updateRunningStats, type BatchStats } from '../../src/models/layers.js';
 import { createModel } from '../../src/models/registry.js';
 import { ParamStore } from '../../src/models/params.js';
 import { mixHidden, mixedTargets } from '../../src/mixup/mix.js';
@@ -67,21 +67,27 @@ function bnReference(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor) {
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
 }
 
-test('training BatchNorm: forward and closed-form backward equal autodiff of the textbook formula', () => {
+test('training BatchNorm-ReLU: forward and fused closed-form backward equal autodiff of the textbook formula', () => {
   const store = new ParamStore(new Rng(0));
   const bn = store.batchNorm('bn', 3);
+  // Mixed signs of γ and β so that the ReLU cuts a good share of every channel.
   bn.gamma.assign(tf.tensor1d([0.5, 1.5, -1]));
-  bn.beta.assign(tf.tensor1d([0.1, 0, 2]));
+  bn.beta.assign(tf.tensor1d([0.1, 0, -0.3]));
   const x = tf.tensor4d(randomArray(2 * 4 * 5 * 3, 1, 2), [2, 4, 5, 3]);
   const w = tf.tensor4d(randomArray(2 * 4 * 5 * 3, 2), [2, 4, 5, 3]);
   const stats: BatchStats[] = [];
   const ours = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(batchNorm(a as tf.Tensor4D, { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable }, { training: true, stats }), w)),
+    tf.sum(tf.mul(batchNormRelu(a as tf.Tensor4D, { ...bn, gamma: g as tf.Variable, beta: b as tf.Variable }, { training: true, stats }), w)),
   )([x, bn.gamma, bn.beta]);
-  const ref = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(bnReference(a as tf.Tensor4D, g, b), w)))([x, bn.gamma, bn.beta]);
+  const ref = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.relu(bnReference(a as tf.Tensor4D, g, b)), w)))([x, bn.gamma, bn.beta]);
   ours.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), ref[i].dataSync()) < 1e-4, `gradient ${i}`));
-  const y = batchNorm(x, bn, { training: true, stats });
-  assert.ok(maxAbsDiff(y.dataSync(), bnReference(x, bn.gamma, bn.beta).dataSync()) < 1e-5);
+  const y = batchNormRelu(x, bn, { training: true, stats });
+  const yRef = tf.relu(bnReference(x, bn.gamma, bn.beta)).dataSync();
+  assert.ok(maxAbsDiff(y.dataSync(), yRef) < 1e-5);
+  const cut = yRef.filter((v) => v === 0).length / yRef.length;
+  assert.ok(cut > 0.2 && cut < 0.8, `ReLU cuts ${cut}`);
+  // Batch statistics are recorded once per call, for the running averages.
+  assert.equal(stats.length, 2);
   stats.length = 0;
   store.dispose();
 });
@@ -92,7 +98,7 @@ test('running statistics: momentum 0.1, unbiased variance; eval mode uses them',
   // One channel, values 1..4: mean 2.5, biased var 1.25, unbiased var 5/3.
   const x = tf.tensor4d([1, 2, 3, 4], [4, 1, 1, 1]);
   const stats: BatchStats[] = [];
-  batchNorm(x, bn, { training: true, stats }).dispose();
+  batchNormRelu(x, bn, { training: true, stats }).dispose();
   updateRunningStats(stats);
   assert.ok(Math.abs(bn.runningMean.dataSync()[0] - 0.25) < 1e-6);
   assert.ok(Math.abs(bn.runningVar.dataSync()[0] - (0.9 + 0.1 * (5 / 3))) < 1e-6);
@@ -163,7 +169,7 @@ test('gradients of the whole mixed training loss match central finite difference
   m.params.dispose();
 });
 
-test('every parameter gradient equals autodiff through textbook BatchNorm and gather-based mixing', () => {
+test('every parameter gradient equals autodiff through textbook BatchNorm-ReLU and gather-based mixing', () => {
   const m = createModel('preactresnet18', { inputShape: [16, 16, 1], classes: 3, width: 4, finalBn: true }, 9);
   const n = 6;
   const x = tf.tensor4d(randomArray(n * 256, 3), [n, 16, 16, 1]);

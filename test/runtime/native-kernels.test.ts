@@ -10,7 +10,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchNorm, BN_EPS, type BatchStats } from '../../src/models/layers.js';
+import { batchNormRelu, BN_EPS, type BatchStats } from '../../src/models/layers.js';
 import { createModel } from '../../src/models/registry.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { ONEDNN_BACKEND, ONEDNN_KERNELS, oneDnnAvailable, registerOneDnnBackend } from '../../src/runtime/native-kernels.js';
@@ -141,7 +141,7 @@ describe('native convolution against the cpu backend', { skip }, () => {
   });
 });
 
-describe('native BatchNorm against the closed form on the cpu backend', { skip }, () => {
+describe('native BatchNorm-ReLU against the closed form on the cpu backend', { skip }, () => {
   for (const shape of [[3, 5, 7, 6], [8, 4, 4, 16], [2, 1, 1, 3]] as Shape4[]) {
     test(`values, batch statistics and gradients, x=[${shape}]`, async () => {
       const n = shape.reduce((a, b) => a * b);
@@ -156,15 +156,15 @@ describe('native BatchNorm against the closed form on the cpu backend', { skip }
           beta: tf.variable(tf.tensor1d(bv)),
           runningMean: tf.variable(tf.zeros([C])),
           runningVar: tf.variable(tf.ones([C])),
-        } as unknown as Parameters<typeof batchNorm>[1];
+        } as unknown as Parameters<typeof batchNormRelu>[1];
         const stats: BatchStats[] = [];
         const x = tf.tensor4d(xv, shape);
         const dy = tf.tensor4d(dyv, shape);
         const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
           const p = { ...bn, gamma: g, beta: b } as unknown as typeof bn;
-          return tf.sum(tf.mul(batchNorm(xx as tf.Tensor4D, p, { training: true, stats }), dy));
+          return tf.sum(tf.mul(batchNormRelu(xx as tf.Tensor4D, p, { training: true, stats }), dy));
         };
-        const y = batchNorm(x, bn, { training: true });
+        const y = batchNormRelu(x, bn, { training: true });
         const grads = tf.grads(f)([x, bn.gamma, bn.beta]);
         const out = [y, stats[0].mean, stats[0].variance, ...grads].map((t) => tf.clone(t));
         tf.dispose([bn.gamma, bn.beta, bn.runningMean, bn.runningVar, ...stats.flatMap((s) => [s.mean, s.variance])]);
