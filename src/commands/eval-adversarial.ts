@@ -5,7 +5,6 @@ import { loadDataset } from '../data/load.js';
 import { adversarialConflict, DEFAULT_EPS, DEFAULT_LOSS, DEFAULT_SPACE, evaluateAdversarial, parseEps, parseEpsList } from '../eval/adversarial.js';
 import { firstExamples, unboundedPgd, type AttackLoss, type AttackName, type AttackResult, type AttackSetting, type AttackSpace } from '../eval/attacks.js';
 import { openRun, restoreModel, type CheckpointChoice } from '../eval/restore.js';
-import { backendHint } from '../train/experiment.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { UsageError } from '../runtime/errors.js';
 import { planMicroBatch } from '../train/memory.js';
@@ -116,7 +115,7 @@ another checkpoint or --limit cannot share the file: that is refused unless --re
       const run = openRun(flags.run, flags.checkpoint);
       const { config } = run;
       if (run.dir.info.status !== 'done') report.err(`note: run.json says ${run.dir.info.status}; attacking its ${flags.checkpoint} checkpoint as it is now`);
-      const backend = await selectBackend(flags.backend ?? config.backend, await backendHint(config));
+      const backend = await selectBackend(flags.backend ?? config.backend);
       const data = loadDataset(config.dataset, config.seed);
       const { model, epoch } = restoreModel(run);
       try {

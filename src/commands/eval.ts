@@ -5,7 +5,6 @@ import { BACKENDS } from '../config/schema.js';
 import { loadDataset } from '../data/load.js';
 import { evaluate } from '../eval/metrics.js';
 import { openRun, restoreModel, type CheckpointChoice } from '../eval/restore.js';
-import { backendHint } from '../train/experiment.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { writeJsonAtomic } from '../runtime/files.js';
 import { transformFor } from '../train/loop.js';
@@ -37,7 +36,7 @@ NLL in nats per example), the model in eval mode (BatchNorm running statistics).
       const run = openRun(flags.run, flags.checkpoint);
       const { config } = run;
       if (run.dir.info.status !== 'done') report.err(`note: run.json says ${run.dir.info.status}; evaluating its ${flags.checkpoint} checkpoint as it is now`);
-      await selectBackend(flags.backend ?? config.backend, await backendHint(config));
+      await selectBackend(flags.backend ?? config.backend);
       const data = loadDataset(config.dataset, config.seed);
       const { model, epoch } = restoreModel(run);
       try {

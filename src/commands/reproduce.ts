@@ -6,7 +6,6 @@ import { TABLE_IDS } from '../report/paper.js';
 import { parseSeeds, parseShard, parseTable, planTable, SCALES, shardOf, tableDir, type Scale } from '../reproduce/plan.js';
 import { runState, runTable, writeTable } from '../reproduce/run.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
-import { backendHint } from '../train/experiment.js';
 import { EXIT } from '../runtime/errors.js';
 import { dataProgress } from './datasets.js';
 import { progressEvents } from './progress.js';
@@ -57,7 +56,7 @@ learning curves) is written to <out>/<table>/<scale>/ from every finished run.`,
         for (const r of runs) report.out(`  ${runState(r.dir).padEnd(10)} ${r.row} seed ${r.seed}  ${r.dir}`);
         return;
       }
-      await selectBackend(flags.backend, runs.length > 0 ? await backendHint(runs[0].loaded.config) : {});
+      await selectBackend(flags.backend);
       let stopping = false;
       const onSignal = (sig: NodeJS.Signals) => {
         if (stopping) report.abort(`${sig} again: exiting now`);

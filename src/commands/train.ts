@@ -6,7 +6,7 @@ import { configToYaml, loadConfig, parseOverride, type Override } from '../confi
 import { BACKENDS } from '../config/schema.js';
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { UsageError } from '../runtime/errors.js';
-import { backendHint, buildModel, planExperiment, resumeExperiment, runExperiment, type Plan } from '../train/experiment.js';
+import { buildModel, planExperiment, resumeExperiment, runExperiment, type Plan } from '../train/experiment.js';
 import type { EpochRecord, LoopState, StepProgress } from '../train/loop.js';
 import { EXIT } from '../runtime/errors.js';
 import { RunDir } from '../runtime/rundir.js';
@@ -93,7 +93,7 @@ a second Ctrl-C exits at once. Resume with --resume.`,
       }
       // A resumed run's own config (RunDir.open first: it says what is wrong with a bad run dir).
       const config = loaded?.config ?? loadConfig(join(RunDir.open(flags.resume!).path, 'config.yaml')).config;
-      const backend = await selectBackend(flags.backend ?? config.backend, await backendHint(config));
+      const backend = await selectBackend(flags.backend ?? config.backend);
       // Created once the run is known (its epoch count); a holder, since closures assign it.
       const ui: { progress: ReturnType<typeof progressEvents> | null } = { progress: null };
       let stopping = false;

@@ -6,7 +6,8 @@
  * backend, multithreaded (wasm-threads.ts), with our kernels for what it lacks
  * (wasm-kernels.ts). The pure-JS cpu backend is a correctness oracle for tiny tests, far too
  * slow to train on. `auto` takes the first of these that is present and works, which is
- * also the fastest (results/bench/).
+ * also the fastest: oneDNN beats threaded wasm at every size measured on 2 cores, from the
+ * smoke configs' width-2 PreActResNet18 (about 2×) to width 64 (3.4×; results/bench/).
  */
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
@@ -64,40 +65,15 @@ export function activeBackend(): BackendInfo | undefined {
   return active;
 }
 
-/** What `auto` may weigh: the size of the network about to run. */
-export interface BackendHint {
-  /** Trainable parameters of the model. */
-  params?: number;
-}
-
-/**
- * Below this size `auto` would prefer the threaded wasm backend to the oneDNN one. Since the
- * oneDNN backend runs small problems on one thread and its elementwise work natively, it is
- * the faster at every size measured on 2 cores (PreActResNet18; results/bench/bench.md):
- * width 2 (smoke configs) 1,050 img/s against wasm's 480; width 8 (0.18 M parameters, the
- * quickstart) 612 against 330; width 16 (0.70 M) 220 against 102; width 64 (11 M) 37.5
- * against 11.1. Hence 0: the hook stays for backends whose crossover is not at zero.
- */
-export const ONEDNN_MIN_PARAMS = 0;
-
-/**
- * Some backend for small bookkeeping before the real selection (e.g. counting a model's
- * parameters): the cpu one, quietly.
- */
-export async function ensureSomeBackend(): Promise<void> {
-  tf.enableProdMode();
-  if (!tf.getBackend()) await tf.setBackend('cpu');
-}
-
-export async function selectBackend(choice: BackendChoice, hint: BackendHint = {}): Promise<BackendInfo> {
+export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
   // Production mode: no console banners from tfjs (library code never prints).
   tf.enableProdMode();
-  const info = await pick(choice, hint);
+  const info = await pick(choice);
   active = info;
   return info;
 }
 
-async function pick(choice: BackendChoice, hint: BackendHint): Promise<BackendInfo> {
+async function pick(choice: BackendChoice): Promise<BackendInfo> {
   const base = { tfjs_core_version: tf.version_core, custom_kernels: [] as string[], threads: 1, native: [] as string[] };
   for (const name of ['tensorflow-gpu', 'tensorflow'] as const) {
     if (choice !== 'auto' && choice !== name) continue;
@@ -113,8 +89,7 @@ async function pick(choice: BackendChoice, hint: BackendHint): Promise<BackendIn
       );
     }
   }
-  const smallForOneDnn = hint.params !== undefined && hint.params < ONEDNN_MIN_PARAMS;
-  if ((choice === 'auto' && !smallForOneDnn) || choice === 'onednn') {
+  if (choice === 'auto' || choice === 'onednn') {
     if (registerOneDnnBackend() && (await tf.setBackend(ONEDNN_BACKEND))) {
       await tf.ready();
       const info = oneDnnInfo()!;

@@ -12,9 +12,9 @@ import { stepsPerEpoch } from '../data/batches.js';
 import type { DataEvents } from '../data/events.js';
 import { loadDataset, type Dataset } from '../data/load.js';
 import { ensureDataset } from '../data/prepare.js';
-import { createModel, describeModel } from '../models/registry.js';
+import { createModel } from '../models/registry.js';
 import type { Model } from '../models/model.js';
-import { activeBackend, ensureSomeBackend, type BackendHint, type BackendInfo } from '../runtime/backend.js';
+import { activeBackend, type BackendInfo } from '../runtime/backend.js';
 import { DataError, MixupRunError, RunFailure, UsageError } from '../runtime/errors.js';
 import { gitCommit, packageVersion, RunDir } from '../runtime/rundir.js';
 import { cleanCheckpointLeftovers, findCheckpoint, readTensors, saveCheckpoint } from './checkpoint.js';
@@ -45,13 +45,6 @@ function modelOptions(config: ExperimentConfig) {
 
 export function buildModel(config: ExperimentConfig): Model {
   return createModel(config.model.arch, modelOptions(config), config.seed);
-}
-
-/** What backend selection should know about a config's network (its weights are not allocated). */
-export async function backendHint(config: ExperimentConfig): Promise<BackendHint> {
-  // The shape-only model still needs some backend for one placeholder.
-  await ensureSomeBackend();
-  return { params: describeModel(config.model.arch, modelOptions(config)).params };
 }
 
 /** What a run will do, from the config alone (no data read): for --dry-run and the log. */
