@@ -9,20 +9,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { DATASETS } from '../data/catalog.js';
+import { cappedTrainSize, DATASETS, SVHN_EXTRA_SIZE } from '../data/catalog.js';
 import { encodeNpz } from '../models/npz.js';
 import { describeModel } from '../models/registry.js';
 import { toStateDict } from '../models/state_dict.js';
 import { selectBackend } from '../runtime/backend.js';
 import { DataError, UsageError } from '../runtime/errors.js';
 import { writeFileAtomic } from '../runtime/files.js';
-import { readTensors } from '../train/checkpoint.js';
+import { findCheckpoint, readTensors } from '../train/checkpoint.js';
 import type { Reporter } from './report.js';
 
 export const EXPORT_FORMATS = ['pytorch-npz'] as const;
 
 interface ExportFlags {
   run: string;
+  checkpoint: 'last' | 'best';
   format: (typeof EXPORT_FORMATS)[number];
   out?: string;
 }
@@ -41,7 +42,9 @@ function readJsonIfThere(path: string): Record<string, unknown> {
  * num_batches_tracked: one per micro-batch of every completed step.
  */
 export function trainingForwards(config: ExperimentConfig, state: { epoch?: unknown; step?: unknown }, microBatch: number): number {
-  const n = Math.min(config.dataset.train_limit ?? Infinity, DATASETS[config.dataset.name].sizes.train);
+  const d = config.dataset;
+  // Exact but for SVHN with both extra images and a per-class cap (an upper bound there).
+  const n = Math.min(d.train_limit ?? Infinity, cappedTrainSize(DATASETS[d.name], d.per_class_cap, d.extra ? SVHN_EXTRA_SIZE : 0));
   const b = config.train.batch_size;
   const parts = (size: number) => Math.ceil(size / microBatch);
   const perEpoch = Math.floor(n / b) * parts(b) + (n % b ? parts(n % b) : 0);
@@ -54,8 +57,9 @@ export function exportCommand(report: Reporter): Command {
   return new Command('export')
     .description("write a run's weights as the reference PyTorch network's state_dict")
     .requiredOption('-r, --run <dir>', 'run directory written by mixup-run train')
+    .addOption(new Option('-c, --checkpoint <which>', "the last epoch's weights or the best test accuracy's").choices(['last', 'best']).default('last'))
     .addOption(new Option('-f, --format <name>', 'file format').choices([...EXPORT_FORMATS]).default('pytorch-npz'))
-    .option('-o, --out <file>', 'output file (default: <run>/pytorch_state_dict.npz)')
+    .option('-o, --out <file>', 'output file (default: <run>/pytorch_state_dict.npz, or pytorch_state_dict-best.npz)')
     .addHelpText(
       'after',
       `
@@ -69,9 +73,10 @@ scripts/pytorch-parity.py defines the reference networks (the official code's mo
     )
     .action(async (flags: ExportFlags) => {
       const run = flags.run;
-      const ckpt = join(run, 'checkpoint');
+      const folder = flags.checkpoint === 'best' ? 'checkpoint-best' : 'checkpoint';
       if (!existsSync(join(run, 'config.yaml'))) throw new UsageError(`--run ${run}: no config.yaml there; pass a run directory written by mixup-run train`);
-      if (!existsSync(join(ckpt, 'model.json'))) throw new UsageError(`--run ${run}: no checkpoint/model.json (the run has not finished an epoch)`);
+      const ckpt = findCheckpoint(join(run, folder));
+      if (!ckpt) throw new UsageError(`--run ${run}: no complete ${folder}/ (the run has not finished an epoch)`);
       const { config } = loadConfig(join(run, 'config.yaml'));
       const info = DATASETS[config.dataset.name];
       const opts = { inputShape: info.shape, classes: info.classes, width: config.model.width, finalBn: config.model.final_bn };
@@ -84,13 +89,15 @@ scripts/pytorch-parity.py defines the reference networks (the official code's mo
         }
         const runJson = readJsonIfThere(join(run, 'run.json'));
         const micro = typeof runJson.micro_batch === 'number' ? runJson.micro_batch : config.train.batch_size;
-        const forwards = trainingForwards(config, readJsonIfThere(join(ckpt, 'state.json')), micro);
+        // The best checkpoint is taken at an epoch's end and records that epoch in its metadata.
+        const state = readJsonIfThere(join(ckpt, 'state.json'));
+        const forwards = trainingForwards(config, { epoch: meta.epoch ?? state.epoch, step: state.step }, micro);
         const entries = toStateDict(specs, tensors, forwards, ckpt);
-        const out = resolve(flags.out ?? join(run, 'pytorch_state_dict.npz'));
+        const out = resolve(flags.out ?? join(run, flags.checkpoint === 'best' ? 'pytorch_state_dict-best.npz' : 'pytorch_state_dict.npz'));
         writeFileAtomic(out, encodeNpz(entries));
         report.out(out);
         report.err(
-          `${config.model.arch} (width ${config.model.width}, ${opts.classes} classes, input ${opts.inputShape.join('×')}): ` +
+          `${flags.checkpoint} checkpoint of ${config.model.arch} (width ${config.model.width}, ${opts.classes} classes, input ${opts.inputShape.join('×')}): ` +
             `${entries.length} state_dict entries, ${params.toLocaleString('en-US')} parameters, num_batches_tracked ${forwards}`,
         );
       } finally {

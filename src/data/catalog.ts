@@ -11,6 +11,8 @@ export interface DatasetInfo {
   classes: number;
   /** Examples in the full training and test splits. */
   sizes: { train: number; test: number };
+  /** Training examples of each class, where the classes are not balanced (absent = equal). */
+  trainPerClass?: number[];
   /** Per-channel mean and std of [0,1] pixels, used to normalize inputs. */
   mean: number[];
   std: number[];
@@ -58,6 +60,7 @@ export const DATASETS = {
     // The usual MNIST statistics (torchvision examples; the official code's load_mnist).
     mean: [0.1307],
     std: [0.3081],
+    trainPerClass: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
     augment: { crop_padding: 2, flip: false },
     description: 'MNIST handwritten digits, 60,000 / 10,000 IDX files',
   },
@@ -83,6 +86,8 @@ export const DATASETS = {
     shape: [32, 32, 3],
     classes: 10,
     sizes: { train: 73257, test: 26032 },
+    // Digits 0–9 (the .mat files label 0 as 10): what `dataset.per_class_cap` trims.
+    trainPerClass: [4948, 13861, 10585, 8497, 7458, 6882, 5727, 5595, 5045, 4659],
     mean: HALF,
     std: HALF,
     // House numbers are not mirror-symmetric: no flip.
@@ -107,3 +112,16 @@ export const DATASET_NAMES = Object.keys(DATASETS) as [DatasetName, ...DatasetNa
 export const SVHN_EXTRA_SIZE = 531131;
 /** Per-class cap of the official SVHN run (SPEC §3). */
 export const SVHN_OFFICIAL_PER_CLASS_CAP = 7325;
+
+/**
+ * Training examples left after keeping at most `cap` per class (null = all), from the catalog
+ * alone, with `extra` more images of unknown classes (SVHN's extra split). With both a cap and
+ * extra images the figure is an upper bound: every class is assumed to reach the cap.
+ */
+export function cappedTrainSize(info: DatasetInfo, cap: number | null, extra = 0): number {
+  const total = info.sizes.train + extra;
+  if (cap === null) return total;
+  if (extra > 0) return Math.min(total, cap * info.classes);
+  const counts = info.trainPerClass ?? Array.from({ length: info.classes }, () => info.sizes.train / info.classes);
+  return counts.reduce((sum, n) => sum + Math.min(n, cap), 0);
+}

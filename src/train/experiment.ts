@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { DATASETS } from '../data/catalog.js';
+import { cappedTrainSize, DATASETS, SVHN_EXTRA_SIZE } from '../data/catalog.js';
 import { stepsPerEpoch } from '../data/batches.js';
 import type { DataEvents } from '../data/events.js';
 import { loadDataset, type Dataset } from '../data/load.js';
@@ -51,7 +51,8 @@ export function buildModel(config: ExperimentConfig): Model {
 export function planExperiment(config: ExperimentConfig, model: Model, backend: string): Plan {
   const info = DATASETS[config.dataset.name];
   const t = config.train;
-  const trainN = Math.min(config.dataset.train_limit ?? Infinity, info.sizes.train);
+  const extra = config.dataset.extra ? SVHN_EXTRA_SIZE : 0;
+  const trainN = Math.min(config.dataset.train_limit ?? Infinity, cappedTrainSize(info, config.dataset.per_class_cap, extra));
   const steps = stepsPerEpoch(trainN, t.batch_size);
   const lrs = [t.lr, ...t.milestones.map((_, i) => t.lr * t.gamma ** (i + 1))];
   return {

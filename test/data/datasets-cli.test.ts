@@ -98,6 +98,15 @@ test('train --dry-run on a CIFAR-10 paper config plans the run with no data anyw
   assert.deepEqual(readdirSync(cache), []);
 });
 
+test('train --dry-run on an SVHN config counts the images its per-class cap keeps', async () => {
+  const cache = emptyCache();
+  const r = await cli(['train', '--config', 'configs/svhn/svhn-preactresnet34-none-paper.yaml', '--dry-run'], { MIXUP_RUN_CACHE: cache });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^train_examples: 62156$/m);
+  assert.match(r.stdout, /^steps_per_epoch: 622$/m);
+  assert.deepEqual(readdirSync(cache), []);
+});
+
 test('every paper config validates and says which table row and schedule it reproduces', () => {
   const schedules: Record<string, [number, number[]]> = { paper: [1200, [400, 800]], code: [2000, [500, 1000, 1500]] };
   const readme = readFileSync(join(root, 'configs', 'README.md'), 'utf8');

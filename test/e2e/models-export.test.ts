@@ -77,6 +77,18 @@ test('export writes the run as a PyTorch state_dict: layout, names, running stat
   assert.equal(again.code, 0, again.stderr);
   assert.equal(again.stdout.trim(), join(run, 'pytorch_state_dict.npz'));
 
+  // The best checkpoint: its own weights, and the forwards up to its epoch (6 per epoch).
+  const best = cli(['export', '--run', run, '--checkpoint', 'best']);
+  assert.equal(best.code, 0, best.stderr);
+  assert.equal(best.stdout.trim(), join(run, 'pytorch_state_dict-best.npz'));
+  const bestSd = decodeNpz(readFileSync(join(run, 'pytorch_state_dict-best.npz')));
+  const bestCkpt = readTensors(join(run, 'checkpoint-best'), 'model.json');
+  assert.ok(typeof bestCkpt.meta.epoch === 'number' && bestCkpt.meta.epoch >= 1);
+  const w = tf.tidy(() => toTorchLayout(bestCkpt.tensors.get('linear.weight')!));
+  assert.deepEqual(bestSd.get('linear.weight')!.data, w.dataSync());
+  assert.deepEqual([...(bestSd.get(bns[0].replace('running_var', 'num_batches_tracked'))!.data as BigInt64Array)], [BigInt(6 * bestCkpt.meta.epoch)]);
+  tf.dispose([w, ...bestCkpt.tensors.values()]);
+
   // A config that no longer fits the checkpoint is refused, naming the problem; no file is written.
   const cfg = readFileSync(join(run, 'config.yaml'), 'utf8');
   writeFileSync(join(run, 'config.yaml'), cfg.replace(/width: 2/, 'width: 4'));
@@ -91,4 +103,5 @@ test('export of a folder that is not a run directory exits 2 and says why', () =
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no config\.yaml/);
   assert.equal(cli(['export', '--run', '.', '--format', 'onnx']).code, 2);
+  assert.equal(cli(['export', '--run', '.', '--checkpoint', 'first']).code, 2);
 });
