@@ -12,7 +12,8 @@
  * Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul (sgemm), training-mode BatchNorm
  * forward/backward under the kernel names src/models/layers.ts routes to, and the float32
  * elementwise work that dominates once those are fast (Add, Sub, Multiply, RealDiv with any
- * broadcast, Relu, Step: optimizer updates, residual adds, ReLU and its gradient). In
+ * broadcast, Relu, Step: residual adds, ReLU and its gradient), and the whole SGD update of a
+ * parameter in one pass (optimizer.ts routes to it). In
  * JavaScript, without the cpu kernels' per-element index arithmetic: GatherV2 of whole rows
  * (mixup's permutations) and Sum/Mean over adjacent axes. Cases they do not cover (other
  * layouts, dilations, dtypes, activations) run the cpu kernel instead, so results never
@@ -25,6 +26,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BN_TRAINING_GRAD_KERNEL, BN_TRAINING_KERNEL } from '../models/layers.js';
+import { SGD_UPDATE_KERNEL } from '../train/optimizer.js';
 import { Rng } from './rng.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -47,6 +49,11 @@ interface OneDnnAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** geometry: [batch, M, N, K, transposeA, transposeB, aBatched, bBatched]. */
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  /** One SGD step (src/train/optimizer.ts) into paramOut and bufferOut; nesterov 0 or 1. */
+  sgdUpdate(
+    param: Float32Array, buffer: Float32Array, grad: Float32Array, paramOut: Float32Array, bufferOut: Float32Array,
+    lr: number, momentum: number, weightDecay: number, nesterov: number,
+  ): void;
 }
 
 /** The part of the cpu backend class our kernels use. */
@@ -379,6 +386,21 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   return backend.makeTensorInfo([...outBatch, M, N], 'float32', out);
 }
 
+/** Inputs {param, buffer, grad}, attrs {lr, momentum, weightDecay, nesterov} → [param, buffer] after one SGD step. */
+function sgdUpdate(args: KernelArgs): TensorInfo[] {
+  const backend = args.backend as CpuLikeBackend;
+  const { param, buffer, grad } = args.inputs as Record<'param' | 'buffer' | 'grad', TensorInfo>;
+  const a = args.attrs ?? {};
+  if (!nativeInputs(backend, param, buffer, grad)) throw new Error(`onednn ${SGD_UPDATE_KERNEL}: expected non-empty float32 tensors`);
+  const n = size(param.shape);
+  const [p, b] = [outputF32(n), outputF32(n)];
+  loadAddon()!.sgdUpdate(
+    f32(backend, param), f32(backend, buffer), f32(backend, grad), p, b,
+    a['lr'] as number, a['momentum'] as number, a['weightDecay'] as number, a['nesterov'] ? 1 : 0,
+  );
+  return [backend.makeTensorInfo([...param.shape], 'float32', p), backend.makeTensorInfo([...param.shape], 'float32', b)];
+}
+
 const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
   Conv2D: conv2D,
   FusedConv2D: fusedConv2D,
@@ -396,6 +418,7 @@ const NATIVE: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = 
   Sum: reduce('Sum'),
   Mean: reduce('Mean'),
   BatchMatMul: batchMatMul,
+  [SGD_UPDATE_KERNEL]: sgdUpdate,
 };
 
 /** Names of the native kernels, for run manifests. */

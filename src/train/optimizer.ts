@@ -6,6 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * A kernel a backend may register to run a parameter's whole update in one pass (the 'onednn'
+ * backend does): {param, buffer, grad}, attrs {lr, momentum, weightDecay, nesterov} →
+ * [param, buffer]. Elsewhere the update is eight elementwise ops, each a pass over the
+ * parameter: a quarter of a step's time on oneDNN at width 64 before this kernel.
+ */
+export const SGD_UPDATE_KERNEL = 'SgdUpdate';
+
 export interface SgdSettings {
   momentum: number;
   nesterov: boolean;
@@ -22,11 +30,19 @@ export class Sgd {
   /** One update; `grads` is keyed by parameter name. */
   step(grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum: mu, nesterov, weight_decay: wd } = this.s;
+    const fused = tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend()) != null;
     for (const [name, p] of this.params) {
       const grad = grads.get(name);
       if (!grad) throw new Error(`no gradient for parameter ${name}`);
       const buf = this.buffers.get(name)!;
       tf.tidy(() => {
+        if (fused) {
+          const attrs = { lr, momentum: mu, weightDecay: wd, nesterov };
+          const [np, nb] = tf.engine().runKernel(SGD_UPDATE_KERNEL, { param: p, buffer: buf, grad }, attrs) as tf.Tensor[];
+          buf.assign(nb);
+          p.assign(np);
+          return;
+        }
         const g = wd > 0 ? tf.add(grad, tf.mul(p, wd)) : grad;
         const b = tf.add(tf.mul(buf, mu), g);
         buf.assign(b);

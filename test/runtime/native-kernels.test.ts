@@ -14,9 +14,9 @@ import { batchNormRelu, BN_EPS, type BatchStats } from '../../src/models/layers.
 import { createModel } from '../../src/models/registry.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { ONEDNN_BACKEND, ONEDNN_KERNELS, oneDnnAvailable, registerOneDnnBackend } from '../../src/runtime/native-kernels.js';
-import { Sgd } from '../../src/train/optimizer.js';
+import { Sgd, SGD_UPDATE_KERNEL } from '../../src/train/optimizer.js';
 import { trainStep } from '../../src/train/step.js';
-import { randomArray, tf } from '../helpers/tf.js';
+import { maxAbsDiff, randomArray, tf } from '../helpers/tf.js';
 
 const required = process.env['MIXUP_RUN_REQUIRE_ONEDNN'] === '1';
 const present = oneDnnAvailable();
@@ -282,6 +282,35 @@ describe('native elementwise kernels against the cpu backend', { skip }, () => {
   test('integer arithmetic still runs on the cpu kernels', async () => {
     await compare('int add', () => tf.cast(tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.tensor1d([4, 5, 6], 'int32')), 'float32'), 0);
   });
+});
+
+describe('the fused SGD update against the eight-op update on the cpu backend', { skip }, () => {
+  for (const [nesterov, wd] of [[true, 5e-4], [false, 0], [true, 0]] as const) {
+    test(`three steps, nesterov ${nesterov}, weight decay ${wd}, small and multi-threaded sizes`, async () => {
+      const shapes = [[3, 3, 5, 7], [640, 512]];
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const params = new Map(shapes.map((sh, i) => [`p${i}`, tf.variable(tf.tensor(randomArray(sh[0] * sh[1] * (sh[2] ?? 1) * (sh[3] ?? 1), 70 + i), sh))]));
+        const opt = new Sgd(params, { momentum: 0.9, nesterov, weight_decay: wd });
+        for (let step = 0; step < 3; step++) {
+          const grads = new Map(shapes.map((sh, i) => [`p${i}`, tf.tensor(randomArray(params.get(`p${i}`)!.size, 80 + 10 * step + i), sh)]));
+          opt.step(grads, 0.1 / (step + 1));
+          tf.dispose([...grads.values()]);
+        }
+        const out = [...params.values(), ...opt.buffers.values()].map((v) => Float32Array.from(v.dataSync()));
+        opt.dispose();
+        tf.dispose([...params.values()]);
+        return out;
+      };
+      assert.ok(tf.getKernel(SGD_UPDATE_KERNEL, ONEDNN_BACKEND), 'fused SGD kernel registered');
+      assert.equal(tf.getKernel(SGD_UPDATE_KERNEL, 'cpu'), undefined);
+      const ref = await run('cpu');
+      const ours = await run(ONEDNN_BACKEND);
+      // The same float32 operations in the same order (the addon is built without FMA
+      // contraction), so the same bits.
+      ref.forEach((r, i) => assert.equal(maxAbsDiff(ours[i], r), 0, `tensor ${i}`));
+    });
+  }
 });
 
 describe('a PreActResNet18 training step on onednn against the cpu backend', { skip }, () => {
