@@ -13,7 +13,7 @@ import { sampleMix } from '../src/mixup/mix.js';
 import { createModel } from '../src/models/registry.js';
 import { selectBackend } from '../src/runtime/backend.js';
 import { Rng } from '../src/runtime/rng.js';
-import { BYTES_PER_ACTIVATION } from '../src/train/memory.js';
+import { BYTES_PER_ACTIVATION, BYTES_PER_PARAMETER, stepBytes } from '../src/train/memory.js';
 import { Sgd } from '../src/train/optimizer.js';
 import { trainStep } from '../src/train/step.js';
 
@@ -28,7 +28,8 @@ async function one(width: number, batch: number, hw: number, c: number) {
   trainStep(m, opt, [{ x, labels, mix: sampleMix(rng, settings, batch) }], 'bce', 0.1);
   // HEAPU8 is on the Emscripten module although its typings omit it.
   const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
-  console.log(JSON.stringify({ heap, perActivation: heap / (batch * m.activationsPerExample) }));
+  const fixed = m.params.countTrainable() * BYTES_PER_PARAMETER;
+  console.log(JSON.stringify({ heap, perActivation: (heap - fixed) / (batch * m.activationsPerExample), planned: stepBytes(m, batch) }));
 }
 
 const args = process.argv.slice(2);
@@ -36,12 +37,12 @@ if (args[0] === 'one') {
   await one(...(args.slice(1, 5).map(Number) as [number, number, number, number]));
 } else {
   const self = fileURLToPath(import.meta.url);
-  console.log(`model BYTES_PER_ACTIVATION = ${BYTES_PER_ACTIVATION}`);
-  console.log('width batch input   heap MiB   bytes per activation element');
-  for (const [w, b, hw, c] of [[16, 32, 32, 3], [32, 32, 32, 3], [64, 8, 32, 3], [64, 16, 32, 3], [64, 32, 32, 3], [64, 48, 32, 3], [64, 32, 28, 1]]) {
+  console.log(`plan: ${BYTES_PER_PARAMETER} bytes per parameter + ${BYTES_PER_ACTIVATION} per residual-stream element`);
+  console.log('width batch input   heap MiB   bytes per element beyond the parameters   heap ÷ plan');
+  for (const [w, b, hw, c] of [[16, 32, 32, 3], [32, 32, 32, 3], [64, 8, 32, 3], [64, 16, 32, 3], [64, 32, 32, 3], [64, 48, 32, 3], [64, 100, 32, 3], [64, 32, 28, 1]]) {
     try {
       const out = JSON.parse(execFileSync(process.execPath, [self, 'one', String(w), String(b), String(hw), String(c)], { encoding: 'utf8' }).trim().split('\n').pop()!);
-      console.log(`${String(w).padStart(5)} ${String(b).padStart(5)} ${`${hw}x${hw}x${c}`.padStart(7)} ${(out.heap / 2 ** 20).toFixed(0).padStart(9)}   ${out.perActivation.toFixed(1)}`);
+      console.log(`${String(w).padStart(5)} ${String(b).padStart(5)} ${`${hw}x${hw}x${c}`.padStart(7)} ${(out.heap / 2 ** 20).toFixed(0).padStart(9)}   ${out.perActivation.toFixed(1).padStart(40)}   ${(out.heap / out.planned).toFixed(2).padStart(10)}`);
     } catch (e) {
       console.log(`${w} ${b} ${hw}: failed (${(e as Error).message.split('\n')[0]})`);
     }

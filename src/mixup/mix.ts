@@ -73,8 +73,8 @@ export function mixMatrix(coef: ArrayLike<number>, perm: Int32Array): Float32Arr
 /**
  * M·h along the batch axis, differentiable in h (gradient Mᵀ·dy). One matrix product does the
  * gather, the two scalings and the sum of λ·h + (1−λ)·h[π] in one kernel on every backend, and
- * keeps no full-size tensor for the backward pass: 3–4× faster than those four ops on oneDNN,
- * as fast on wasm (scripts/bench.ts).
+ * keeps no full-size tensor for the backward pass. Forward and backward at 32×32×32×64: 7 ms
+ * against 28 ms for those four ops on oneDNN; 22 against 12 ms on wasm, < 0.5 % of its step.
  */
 export function mixRows<T extends tf.Tensor>(h: T, m: Float32Array): T {
   const n = h.shape[0];

@@ -10,15 +10,15 @@
  *
  * Native kernels: Conv2D, FusedConv2D (bias and ReLU fused as oneDNN post-ops),
  * Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul (sgemm), training-mode BatchNorm
- * forward/backward under the kernel names src/models/layers.ts routes to, and the float32
+ * forward/backward and the whole SGD update of a parameter in one pass (under the kernel
+ * names src/models/layers.ts and src/train/optimizer.ts route to), and the float32
  * elementwise work that dominates once those are fast (Add, Sub, Multiply, RealDiv with any
- * broadcast, Relu, Step: residual adds, ReLU and its gradient), and the whole SGD update of a
- * parameter in one pass (optimizer.ts routes to it). In
- * JavaScript, without the cpu kernels' per-element index arithmetic: GatherV2 of whole rows
- * (mixup's permutations) and Sum/Mean over adjacent axes. Cases they do not cover (other
- * layouts, dilations, dtypes, activations) run the cpu kernel instead, so results never
- * depend on which kernels are present. A self-check against the cpu kernels at registration
- * keeps a miscompiled addon from being used.
+ * broadcast, Relu, Step: residual adds, ReLU and its gradient). In JavaScript, without the
+ * cpu kernels' per-element index arithmetic: GatherV2 of whole rows and Sum/Mean over
+ * adjacent axes. Cases they do not cover (other layouts, dilations, dtypes, activations) run
+ * the cpu kernel instead, so results never depend on which kernels are present. A
+ * self-check against the cpu kernels at registration keeps a miscompiled addon from being
+ * used.
  *
  * When the addon is not installed (no libdnnl-dev at install time) nothing is registered
  * and `oneDnnAvailable()` says so; nothing is printed.
