@@ -16,7 +16,8 @@
  *   node dist/scripts/bench.js --backends onednn --out results/bench/onednn.md
  *
  * Options: --quick; --backends a,b (default: onednn if built, then wasm); --widths a,b;
- * --batches a,b; --threads N (2; oneDNN, wasm and PyTorch alike); --rounds N; --no-torch;
+ * --batches a,b; --threads N (2; oneDNN, wasm and PyTorch alike); --rounds N (at least N rounds;
+ * quick steps get up to 15); --no-torch;
  * --leak-steps N (1000, 0 skips);
  * --out FILE.md (also FILE.json). The pure-JS cpu backend is far too slow to train on (about
  * an hour a step at width 64): it appears only as a width-16 forward, and not with --quick.
@@ -280,7 +281,7 @@ async function measure(
         for (const mode of r % 2 ? MODES : [...MODES].reverse()) await pair(`step ${mode}`, mode, r, r >= 0);
         if (r === -1) {
           const warm = await ours.ask('step none');
-          rounds = Math.min(MAX_ROUNDS, Math.max(opts.rounds, Math.ceil(30 / warm.s)));
+          rounds = Math.max(opts.rounds, Math.min(MAX_ROUNDS, Math.ceil(30 / warm.s)));
         }
       }
     }
@@ -403,7 +404,7 @@ async function parent(argv: string[]): Promise<void> {
   say('```');
   say();
   say(`PreActResNet18 on random 32×32×3 data, ${threads} thread(s) everywhere. Step = forward, BCE on softmax, backward, SGD (Nesterov);`);
-  say(`manifold mixes at a random boundary in {0, 1, 2}. Times are medians over ${rounds} to ${MAX_ROUNDS} rounds (more for quicker steps); "÷ PyTorch" columns are medians of`);
+  say(`manifold mixes at a random boundary in {0, 1, 2}. Times are medians over ${rounds >= MAX_ROUNDS ? rounds : `${rounds} to ${MAX_ROUNDS}`} rounds${rounds >= MAX_ROUNDS ? '' : ' (more for quicker steps)'}; "÷ PyTorch" columns are medians of`);
   say('the ratios of adjacent steps (ours and PyTorch alternating), which is what to trust on a busy machine. CPU s is the');
   say('process CPU time per step (all threads): on an oversubscribed machine the wall time of 2-thread code inflates more.');
   say();
