@@ -8,6 +8,7 @@ import { openRun, restoreModel, type CheckpointChoice } from '../eval/restore.js
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { UsageError } from '../runtime/errors.js';
 import { planMicroBatch } from '../train/memory.js';
+import { checkpointOption, positiveInt } from './options.js';
 import type { Reporter } from './report.js';
 
 interface Flags {
@@ -30,11 +31,6 @@ interface Flags {
 /** SPEC §5's gradient-masking check: 200 steps of 0.01. */
 const PGD_STEPS = 200;
 const PGD_STEP_SIZE = '0.01';
-
-export function positiveInt(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} ${text}: expected a whole number ≥ 1`);
-  return Number(text);
-}
 
 /** The settings the flags ask for; every usage error is found here, before anything runs. */
 export function settingsFromFlags(f: Flags): AttackSetting[] {
@@ -85,7 +81,7 @@ export function evalAdversarialCommand(report: Reporter): Command {
     .option('--unbounded', 'PGD without projection onto an ε-ball (recorded as ε = steps × step size, eps_text "unbounded")')
     .option('--batch-size <n>', "examples per batch (default: the run's eval.batch_size, reduced to fit the backend's memory)")
     .option('--limit <n>', 'attack only the first N test examples')
-    .addOption(new Option('--checkpoint <which>', "the last epoch's weights or the best epoch's").choices(['last', 'best']).default('last'))
+    .addOption(checkpointOption())
     .option('--replace', 'discard rows of adversarial.json measured on another checkpoint or number of examples')
     .addOption(new Option('--backend <name>', "TensorFlow.js backend (default: the run's config)").choices([...BACKENDS]))
     .addHelpText(

@@ -8,7 +8,7 @@ import { openRun, restoreModel, type CheckpointChoice } from '../eval/restore.js
 import { selectBackend, type BackendChoice } from '../runtime/backend.js';
 import { writeJsonAtomic } from '../runtime/files.js';
 import { transformFor } from '../train/loop.js';
-import { positiveInt } from './eval-adversarial.js';
+import { checkpointOption, positiveInt } from './options.js';
 import type { Reporter } from './report.js';
 
 interface Flags {
@@ -22,7 +22,7 @@ export function evalCommand(report: Reporter): Command {
   return new Command('eval')
     .description("evaluate a run's checkpoint on the clean test set: accuracy, error, NLL")
     .requiredOption('-r, --run <run_dir>', 'run directory written by mixup-run train')
-    .addOption(new Option('--checkpoint <which>', "the last epoch's weights or the best epoch's").choices(['last', 'best']).default('last'))
+    .addOption(checkpointOption())
     .option('--batch-size <n>', "examples per forward pass (default: the run's eval.batch_size)")
     .addOption(new Option('--backend <name>', "TensorFlow.js backend (default: the run's config)").choices([...BACKENDS]))
     .addHelpText(

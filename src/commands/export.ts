@@ -17,6 +17,7 @@ import { selectBackend } from '../runtime/backend.js';
 import { DataError, UsageError } from '../runtime/errors.js';
 import { writeFileAtomic } from '../runtime/files.js';
 import { findCheckpoint, readTensors } from '../train/checkpoint.js';
+import { checkpointOption } from './options.js';
 import type { Reporter } from './report.js';
 
 export const EXPORT_FORMATS = ['pytorch-npz'] as const;
@@ -57,7 +58,7 @@ export function exportCommand(report: Reporter): Command {
   return new Command('export')
     .description("write a run's weights as the reference PyTorch network's state_dict")
     .requiredOption('-r, --run <dir>', 'run directory written by mixup-run train')
-    .addOption(new Option('-c, --checkpoint <which>', "the last epoch's weights or the best test accuracy's").choices(['last', 'best']).default('last'))
+    .addOption(checkpointOption())
     .addOption(new Option('-f, --format <name>', 'file format').choices([...EXPORT_FORMATS]).default('pytorch-npz'))
     .option('-o, --out <file>', 'output file (default: <run>/pytorch_state_dict.npz, or pytorch_state_dict-best.npz)')
     .addHelpText(
